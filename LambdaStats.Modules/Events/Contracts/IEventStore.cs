@@ -1,0 +1,52 @@
+using LambdaStats.Modules.Common;
+
+namespace LambdaStats.Modules.Events.Contracts;
+
+/// <summary>
+/// Port of the immutable event store. Every stored event gets a sequence number, strictly
+/// increasing in the order of storage, which the batch layer uses to know which events its
+/// views include.
+/// </summary>
+public interface IEventStore
+{
+    /// <summary>
+    /// Stores the events whose id is not stored yet, in one transaction, and returns them in input
+    /// order. An id already stored, or repeated earlier in the same batch, changes nothing.
+    /// </summary>
+    Task<AppendResult> AppendAsync(IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken);
+
+    /// <summary>Returns the highest sequence number stored so far, or 0 when the store is empty.</summary>
+    Task<long> GetMaxSequenceAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Streams the events of <paramref name="type"/> that occurred in [<paramref name="from"/>,
+    /// <paramref name="to"/>) and whose sequence is in (<paramref name="afterSequence"/>,
+    /// <paramref name="upToSequence"/>].
+    /// </summary>
+    IAsyncEnumerable<LambdaEvent> ScanAsync(
+        EventType type,
+        DateTimeOffset from,
+        DateTimeOffset to,
+        long afterSequence,
+        long upToSequence,
+        CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Returns, in ascending order, the hours in [<paramref name="from"/>, <paramref name="to"/>)
+    /// that hold at least one event of <paramref name="type"/> whose sequence is in
+    /// (<paramref name="afterSequence"/>, <paramref name="upToSequence"/>].
+    /// </summary>
+    Task<IReadOnlyList<UtcHour>> GetHoursWithEventsAsync(
+        EventType type,
+        UtcHour from,
+        UtcHour to,
+        long afterSequence,
+        long upToSequence,
+        CancellationToken cancellationToken);
+
+    /// <summary>Returns the number of stored events of <paramref name="type"/>.</summary>
+    Task<long> CountAsync(EventType type, CancellationToken cancellationToken);
+}
+
+/// <summary>Outcome of one append: the events newly stored, in input order, and how many were duplicates.</summary>
+public sealed record AppendResult(IReadOnlyList<LambdaEvent> Stored, int Duplicates);
