@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LambdaStats.Modules.Batch;
+
+public static class BatchModule
+{
+    /// <summary>
+    /// Registers the batch runner, its Hangfire jobs and their schedule. The host configures
+    /// Hangfire's storage and server.
+    /// </summary>
+    public static IServiceCollection AddBatchModule(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<BatchOptions>()
+            .Bind(configuration.GetSection(BatchOptions.SectionName))
+            .Validate(options => !string.IsNullOrWhiteSpace(options.HourlyCron), "Batch:HourlyCron is empty; set a cron expression such as '0 * * * *'.")
+            .Validate(options => !string.IsNullOrWhiteSpace(options.DailyCron), "Batch:DailyCron is empty; set a cron expression such as '10 0 * * *'.")
+            .ValidateOnStart();
+        services.AddSingleton<BatchRunner>();
+        services.AddTransient<BatchJobs>();
+        services.AddHostedService<BatchScheduleRegistrar>();
+        return services;
+    }
+}

@@ -1,0 +1,16 @@
+namespace LambdaStats.Modules.Batch;
+
+/// <summary>Batch schedule, bound from the <c>Batch</c> section.</summary>
+public sealed class BatchOptions
+{
+    public const string SectionName = "Batch";
+
+    /// <summary>Cron expression of the hourly catch-up, evaluated in UTC. Default: minute 0 of every hour.</summary>
+    public string HourlyCron { get; set; } = "0 * * * *";
+
+    /// <summary>Cron expression of the daily views job, evaluated in UTC. Default: 00:10 every day.</summary>
+    public string DailyCron { get; set; } = "10 0 * * *";
+
+    /// <summary>Whether to register the recurring jobs with Hangfire at startup.</summary>
+    public bool ScheduleJobs { get; set; } = true;
+}

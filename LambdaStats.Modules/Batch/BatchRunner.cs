@@ -1,0 +1,219 @@
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Batch.Contracts;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.View.Contracts;
+using Mediator;
+using Microsoft.Extensions.Logging;
+
+namespace LambdaStats.Modules.Batch;
+
+/// <summary>
+/// Runs the hourly catch-up and the daily views, one run at a time in this process.
+/// </summary>
+/// <remarks>
+/// Order of one hourly run, per aggregation: under the ingestion gate, read the store's highest
+/// sequence S and send <see cref="BatchStarting"/> (the speed layer seals its buffers at S); then
+/// compute every new closed hour and every earlier hour that received late events, from the
+/// events with a sequence up to S; commit those views together with the new frontier; only then
+/// send <see cref="BatchCompleted"/>, after which the speed layer releases what the views cover.
+/// </remarks>
+internal sealed partial class BatchRunner(
+    IEventStore store,
+    IViewStore views,
+    IngestionGate gate,
+    IPublisher publisher,
+    AggregationCatalog catalog,
+    TimeProvider clock,
+    ILogger<BatchRunner> logger)
+{
+    private readonly SemaphoreSlim runLock = new(1, 1);
+
+    public async Task<BatchRunSummary> RunHourlyAsync(CancellationToken cancellationToken)
+    {
+        await runLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var end = UtcHour.Containing(clock.GetUtcNow());
+            Log.HourlyRunStarting(logger, end.Start);
+            var plans = await PlanAndSealAsync(end, cancellationToken).ConfigureAwait(false);
+            var summaries = new List<AggregationRunSummary>();
+            foreach (var plan in plans)
+            {
+                summaries.Add(await ExecuteAsync(plan, cancellationToken).ConfigureAwait(false));
+            }
+
+            Log.HourlyRunCompleted(logger, end.Start, summaries.Sum(s => s.BucketsWritten), summaries.Count(s => s.Error is not null));
+            return new BatchRunSummary(summaries);
+        }
+        finally
+        {
+            runLock.Release();
+        }
+    }
+
+    public async Task<BatchRunSummary> RunDailyAsync(CancellationToken cancellationToken)
+    {
+        await runLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var summaries = new List<AggregationRunSummary>();
+            foreach (var definition in catalog.All)
+            {
+                summaries.Add(await BuildDaysAsync(definition, cancellationToken).ConfigureAwait(false));
+            }
+
+            return new BatchRunSummary(summaries);
+        }
+        finally
+        {
+            runLock.Release();
+        }
+    }
+
+    private async Task<List<RunPlan>> PlanAndSealAsync(UtcHour end, CancellationToken cancellationToken)
+    {
+        var plans = new List<RunPlan>();
+        using (await gate.EnterAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                var sequence = await store.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var definition in catalog.All)
+                {
+                    var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
+                    var from = frontier.Watermark;
+                    var to = UtcHour.Max(from, end);
+                    var rewritten = frontier.IsInitial
+                        ? []
+                        : await store.GetHoursWithEventsAsync(definition.EventType, UtcHour.MinValue, from, frontier.Sequence, sequence, cancellationToken).ConfigureAwait(false);
+                    var newHours = await store.GetHoursWithEventsAsync(definition.EventType, from, to, 0, sequence, cancellationToken).ConfigureAwait(false);
+                    var plan = new RunPlan(definition, frontier, to, sequence, rewritten, newHours);
+                    await publisher.Publish(new BatchStarting(definition.Name, from, to, sequence, rewritten), cancellationToken).ConfigureAwait(false);
+                    plans.Add(plan);
+                }
+            }
+            catch (Exception exception)
+            {
+                // Buffers already sealed must not wait for a completion that will never come.
+                foreach (var plan in plans)
+                {
+                    await publisher.Publish(new BatchFailed(plan.Definition.Name, exception.Message), CancellationToken.None).ConfigureAwait(false);
+                }
+
+                throw;
+            }
+        }
+
+        return plans;
+    }
+
+    private async Task<AggregationRunSummary> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken)
+    {
+        var definition = plan.Definition;
+        try
+        {
+            var hours = new List<BucketRows<UtcHour>>();
+            foreach (var hour in plan.RewrittenHours.Concat(plan.NewHours))
+            {
+                hours.Add(await HourAggregator.ComputeAsync(store, definition, hour, plan.Sequence, cancellationToken).ConfigureAwait(false));
+            }
+
+            var days = await RebuildDaysWithLateEventsAsync(plan, hours, cancellationToken).ConfigureAwait(false);
+            var frontier = new BatchFrontier(plan.To, plan.Sequence, plan.Frontier.DailyWatermark);
+            await views.CommitAsync(definition, hours, days, frontier, cancellationToken).ConfigureAwait(false);
+            await publisher.Publish(new BatchCompleted(definition.Name, frontier), CancellationToken.None).ConfigureAwait(false);
+
+            Log.AggregationCompleted(logger, definition.Name, plan.NewHours.Count, plan.RewrittenHours.Count, frontier.Watermark.Start, frontier.Sequence);
+            return new AggregationRunSummary(definition.Name, frontier.Watermark, hours.Count, null);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.AggregationFailed(logger, exception, definition.Name, plan.Frontier.Watermark.Start, plan.To.Start);
+            await publisher.Publish(new BatchFailed(definition.Name, exception.Message), CancellationToken.None).ConfigureAwait(false);
+            return new AggregationRunSummary(definition.Name, plan.Frontier.IsInitial ? null : plan.Frontier.Watermark, 0, exception.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            await publisher.Publish(new BatchFailed(definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Recomputes the daily views of days that already had them and received late events.</summary>
+    private async Task<List<BucketRows<UtcDay>>> RebuildDaysWithLateEventsAsync(RunPlan plan, List<BucketRows<UtcHour>> hours, CancellationToken cancellationToken)
+    {
+        var days = new List<BucketRows<UtcDay>>();
+        var recomputed = hours.ToDictionary(hour => hour.Bucket);
+        var lateDays = plan.RewrittenHours.Select(hour => hour.Day).Where(day => day < plan.Frontier.DailyWatermark).Distinct();
+        foreach (var day in lateDays)
+        {
+            var stored = await views.ReadDayHoursAsync(plan.Definition, day, cancellationToken).ConfigureAwait(false);
+            var merged = stored.Where(hour => !recomputed.ContainsKey(hour.Bucket))
+                .Concat(recomputed.Values.Where(hour => hour.Bucket.Day == day));
+            days.Add(HourAggregator.MergeDay(plan.Definition, day, merged));
+        }
+
+        return days;
+    }
+
+    private async Task<AggregationRunSummary> BuildDaysAsync(AggregationDefinition definition, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
+            var end = new UtcDay(frontier.Watermark.Index / 24);
+            if (frontier.IsInitial || end <= frontier.DailyWatermark)
+            {
+                return new AggregationRunSummary(definition.Name, frontier.IsInitial ? null : frontier.Watermark, 0, null);
+            }
+
+            var days = new List<BucketRows<UtcDay>>();
+            foreach (var day in await views.GetDaysWithHourlyRowsAsync(definition, frontier.DailyWatermark, end, cancellationToken).ConfigureAwait(false))
+            {
+                var hours = await views.ReadDayHoursAsync(definition, day, cancellationToken).ConfigureAwait(false);
+                days.Add(HourAggregator.MergeDay(definition, day, hours));
+            }
+
+            var updated = frontier with { DailyWatermark = end };
+            await views.CommitAsync(definition, [], days, updated, cancellationToken).ConfigureAwait(false);
+            await publisher.Publish(new DailyViewsCompleted(definition.Name, updated), CancellationToken.None).ConfigureAwait(false);
+            Log.DailyCompleted(logger, definition.Name, days.Count, end.Start);
+            return new AggregationRunSummary(definition.Name, updated.Watermark, days.Count, null);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            Log.DailyFailed(logger, exception, definition.Name);
+            return new AggregationRunSummary(definition.Name, null, 0, exception.Message);
+        }
+    }
+
+    private sealed record RunPlan(
+        AggregationDefinition Definition,
+        BatchFrontier Frontier,
+        UtcHour To,
+        long Sequence,
+        IReadOnlyList<UtcHour> RewrittenHours,
+        IReadOnlyList<UtcHour> NewHours);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Hourly batch starting; closed hours end at {End}")]
+        public static partial void HourlyRunStarting(ILogger logger, DateTimeOffset end);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Hourly batch completed up to {End}: {BucketCount} hours written, {FailedCount} aggregations failed")]
+        public static partial void HourlyRunCompleted(ILogger logger, DateTimeOffset end, int bucketCount, int failedCount);
+
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Batch of {Aggregation} committed {NewHourCount} new hours and {RewrittenHourCount} hours with late events; watermark {Watermark}, sequence {Sequence}")]
+        public static partial void AggregationCompleted(ILogger logger, string aggregation, int newHourCount, int rewrittenHourCount, DateTimeOffset watermark, long sequence);
+
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Batch of {Aggregation} failed for hours from {From} to {To}; the speed layer keeps its buffers and the next run retries")]
+        public static partial void AggregationFailed(ILogger logger, Exception exception, string aggregation, DateTimeOffset from, DateTimeOffset to);
+
+        [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Daily views of {Aggregation} built for {DayCount} days; daily watermark {DailyWatermark}")]
+        public static partial void DailyCompleted(ILogger logger, string aggregation, int dayCount, DateTimeOffset dailyWatermark);
+
+        [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "Daily views of {Aggregation} failed; the next run retries")]
+        public static partial void DailyFailed(ILogger logger, Exception exception, string aggregation);
+    }
+}

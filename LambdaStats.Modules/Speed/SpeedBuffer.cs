@@ -1,0 +1,269 @@
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.Speed.Contracts;
+using LambdaStats.Modules.View.Contracts;
+
+namespace LambdaStats.Modules.Speed;
+
+/// <summary>
+/// The in-memory speed state of one aggregation: buffers by event hour, split into segments at
+/// each batch start, plus the batch frontier they complement.
+/// </summary>
+/// <remarks>
+/// The last segment is open and receives every new event. <see cref="Seal"/> closes it at the
+/// store sequence the batch is about to read up to; since sealing and ingestion share the
+/// ingestion gate, a sealed segment holds exactly the events with a sequence at or below its seal.
+/// <see cref="Complete"/> then releases, from the segments sealed at or below the new frontier's
+/// sequence, the hours before the new watermark: the views now hold those events. Hours the batch
+/// has not covered stay, however far behind it is. Every member takes the same lock.
+/// </remarks>
+internal sealed class SpeedBuffer(AggregationDefinition definition)
+{
+    private readonly object sync = new();
+    private readonly List<Segment> segments = [new Segment()];
+    private BatchFrontier frontier = BatchFrontier.Initial;
+    private long generation;
+    private bool rewriteInProgress;
+    private TaskCompletionSource rewriteEnded = CompletedSource();
+
+    public AggregationDefinition Definition => definition;
+
+    public BatchFrontier Frontier
+    {
+        get
+        {
+            lock (sync)
+            {
+                return frontier;
+            }
+        }
+    }
+
+    /// <summary>Adds events of this aggregation's type to the open segment.</summary>
+    public void Add(IReadOnlyList<LambdaEvent> events)
+    {
+        lock (sync)
+        {
+            var open = segments[^1];
+            foreach (var e in events)
+            {
+                open.Add(definition, e);
+            }
+        }
+    }
+
+    /// <summary>Replaces the whole state: used once at startup, before ingestion and queries begin.</summary>
+    public void Reset(BatchFrontier storedFrontier, IEnumerable<LambdaEvent> events)
+    {
+        lock (sync)
+        {
+            segments.Clear();
+            var open = new Segment();
+            foreach (var e in events)
+            {
+                open.Add(definition, e);
+            }
+
+            segments.Add(open);
+            frontier = storedFrontier;
+        }
+    }
+
+    public void Seal(long sequence, bool rewritesFinalViews)
+    {
+        lock (sync)
+        {
+            segments[^1].SealedAt = sequence;
+            segments.Add(new Segment());
+            if (rewritesFinalViews && !rewriteInProgress)
+            {
+                rewriteInProgress = true;
+                rewriteEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                generation++;
+            }
+        }
+    }
+
+    public void Complete(BatchFrontier newFrontier)
+    {
+        lock (sync)
+        {
+            frontier = newFrontier;
+            foreach (var segment in segments)
+            {
+                if (segment.SealedAt is { } sealedAt && sealedAt <= newFrontier.Sequence)
+                {
+                    segment.ReleaseBefore(newFrontier.Watermark);
+                }
+            }
+
+            segments.RemoveAll(segment => segment.SealedAt is not null && segment.IsEmpty);
+            EndRewrite();
+        }
+    }
+
+    /// <summary>Ends a run that stopped before committing: nothing is released, the next run seals again.</summary>
+    public void Fail()
+    {
+        lock (sync)
+        {
+            EndRewrite();
+        }
+    }
+
+    public void SetDailyFrontier(BatchFrontier newFrontier)
+    {
+        lock (sync)
+        {
+            frontier = frontier with { DailyWatermark = newFrontier.DailyWatermark };
+        }
+    }
+
+    public SpeedSnapshot TakeSnapshot(KeyFilter filter, UtcHour from, UtcHour to)
+    {
+        lock (sync)
+        {
+            var rows = new List<HourlyRow>();
+            var bounds = new Dictionary<UtcHour, OccurrenceBounds>();
+            foreach (var segment in segments)
+            {
+                segment.CopyRows(filter, from, to, rows, bounds);
+            }
+
+            return new SpeedSnapshot(definition.Name, frontier, generation, rewriteInProgress, rows, bounds);
+        }
+    }
+
+    public bool IsStillValid(SpeedSnapshot snapshot)
+    {
+        lock (sync)
+        {
+            return generation == snapshot.Generation && !rewriteInProgress;
+        }
+    }
+
+    public Task WaitForRewriteAsync(CancellationToken cancellationToken)
+    {
+        Task ended;
+        lock (sync)
+        {
+            ended = rewriteEnded.Task;
+        }
+
+        return ended.WaitAsync(cancellationToken);
+    }
+
+    public IReadOnlyList<UtcHour> GetHeldHours()
+    {
+        lock (sync)
+        {
+            return segments.SelectMany(segment => segment.Hours).Distinct().Order().ToArray();
+        }
+    }
+
+    /// <summary>Segments from oldest to open, with the seal and the hours each holds; for diagnostics and tests.</summary>
+    internal IReadOnlyList<(long? SealedAt, IReadOnlyList<UtcHour> Hours)> DescribeSegments()
+    {
+        lock (sync)
+        {
+            return segments.Select(segment => (segment.SealedAt, segment.DescribeHours())).ToArray();
+        }
+    }
+
+    private void EndRewrite()
+    {
+        if (rewriteInProgress)
+        {
+            rewriteInProgress = false;
+            generation++;
+            rewriteEnded.TrySetResult();
+        }
+    }
+
+    private static TaskCompletionSource CompletedSource()
+    {
+        var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        source.SetResult();
+        return source;
+    }
+
+    private sealed class Segment
+    {
+        private readonly Dictionary<UtcHour, HourBuffer> hours = [];
+
+        /// <summary>Highest store sequence this segment can hold; null while it is open.</summary>
+        public long? SealedAt { get; set; }
+
+        public bool IsEmpty => hours.Count == 0;
+
+        public IEnumerable<UtcHour> Hours => hours.Keys;
+
+        public void Add(AggregationDefinition definition, LambdaEvent e)
+        {
+            var hour = UtcHour.Containing(e.OccurredAt);
+            if (!hours.TryGetValue(hour, out var buffer))
+            {
+                buffer = new HourBuffer(e.OccurredAt);
+                hours.Add(hour, buffer);
+            }
+
+            buffer.Add(definition, e);
+        }
+
+        public void ReleaseBefore(UtcHour watermark)
+        {
+            foreach (var hour in hours.Keys.Where(hour => hour < watermark).ToList())
+            {
+                hours.Remove(hour);
+            }
+        }
+
+        public void CopyRows(KeyFilter filter, UtcHour from, UtcHour to, List<HourlyRow> destination, Dictionary<UtcHour, OccurrenceBounds> bounds)
+        {
+            foreach (var (hour, buffer) in hours)
+            {
+                if (hour < from || hour >= to)
+                {
+                    continue;
+                }
+
+                bounds[hour] = bounds.TryGetValue(hour, out var known) ? known.Union(buffer.Bounds) : buffer.Bounds;
+                foreach (var (key, row) in buffer.Rows)
+                {
+                    if (filter.Matches(key))
+                    {
+                        destination.Add(new HourlyRow(hour, key, row.Clone()));
+                    }
+                }
+            }
+        }
+
+        public IReadOnlyList<UtcHour> DescribeHours() => hours.Keys.Order().ToArray();
+    }
+
+    /// <summary>The rows of one hour, and the earliest and latest occurrence buffered in it.</summary>
+    private sealed class HourBuffer(DateTimeOffset firstOccurrence)
+    {
+        public Dictionary<AggregationKey, AggregateRow> Rows { get; } = [];
+
+        public OccurrenceBounds Bounds { get; private set; } = new(firstOccurrence, firstOccurrence);
+
+        public void Add(AggregationDefinition definition, LambdaEvent e)
+        {
+            if (e.OccurredAt < Bounds.Earliest || e.OccurredAt > Bounds.Latest)
+            {
+                Bounds = Bounds.Union(new OccurrenceBounds(e.OccurredAt, e.OccurredAt));
+            }
+
+            var key = definition.KeyOf(e);
+            if (!Rows.TryGetValue(key, out var row))
+            {
+                row = definition.CreateRow();
+                Rows.Add(key, row);
+            }
+
+            row.Add(e);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.View.Contracts;
+using Microsoft.Extensions.Logging;
+
+namespace LambdaStats.Modules.Speed;
+
+/// <summary>
+/// Rebuilds every speed buffer from the event store: the events at or after the stored
+/// watermark, and the late events after the stored sequence. Runs under the ingestion gate, so no
+/// event is stored while it reads.
+/// </summary>
+internal sealed partial class SpeedRebuilder(
+    SpeedLayer speed,
+    IEventStore events,
+    IViewStore views,
+    IngestionGate gate,
+    ILogger<SpeedRebuilder> logger)
+{
+    public async Task RebuildAsync(CancellationToken cancellationToken)
+    {
+        using (await gate.EnterAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var maxSequence = await events.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var buffer in speed.Buffers)
+            {
+                var definition = buffer.Definition;
+                var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
+                var loaded = new List<LambdaEvent>();
+                if (definition.SpeedLayer)
+                {
+                    await foreach (var e in events.ScanAsync(definition.EventType, frontier.Watermark.Start, DateTimeOffset.MaxValue, 0, maxSequence, cancellationToken).ConfigureAwait(false))
+                    {
+                        loaded.Add(e);
+                    }
+
+                    await foreach (var e in events.ScanAsync(definition.EventType, DateTimeOffset.MinValue, frontier.Watermark.Start, frontier.Sequence, maxSequence, cancellationToken).ConfigureAwait(false))
+                    {
+                        loaded.Add(e);
+                    }
+                }
+
+                buffer.Reset(frontier, loaded);
+                Log.BufferRebuilt(logger, definition.Name, loaded.Count, frontier.IsInitial ? null : frontier.Watermark.Start, frontier.Sequence);
+            }
+        }
+
+        speed.MarkReady();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Rebuilt speed buffers of {Aggregation} from {EventCount} stored events; watermark {Watermark}, sequence {Sequence}")]
+        public static partial void BufferRebuilt(ILogger logger, string aggregation, int eventCount, DateTimeOffset? watermark, long sequence);
+    }
+}

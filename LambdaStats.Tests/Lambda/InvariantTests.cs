@@ -1,0 +1,232 @@
+using System.Globalization;
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LambdaStats.Tests.Lambda;
+
+/// <summary>
+/// The invariant of the service: whatever the interleaving of events, duplicate deliveries,
+/// late events, batch runs (also far behind), daily runs, restarts and queries racing with a
+/// batch, every answer equals a brute-force aggregation of the stored events.
+/// </summary>
+/// <remarks>
+/// Scenarios are generated from a seed. Set LAMBDASTATS_INVARIANT_SCENARIOS to run more (default
+/// 10,000) and LAMBDASTATS_INVARIANT_SEED to replay another series; a failure prints the seed and
+/// the scenario number, which replay it alone.
+/// </remarks>
+[TestFixture]
+public sealed class InvariantTests
+{
+    private static readonly string[] Aggregations = ["mediaConsultations", "pageViews", "hubVisits"];
+    private static readonly string[] Hubs = ["h1", "h2", "h3"];
+    private static readonly string[] Media = ["m1", "m2", "m3", "m4", "m5"];
+
+    [Test]
+    public async Task Answers_AnyInterleaving_EqualBruteForce()
+    {
+        var scenarios = ReadSetting("LAMBDASTATS_INVARIANT_SCENARIOS", 10_000);
+        var seed = ReadSetting("LAMBDASTATS_INVARIANT_SEED", 20_260_110);
+        var totals = new ScenarioCounters();
+        for (var scenario = 0; scenario < scenarios; scenario++)
+        {
+            await RunScenarioAsync(seed, scenario, totals);
+        }
+
+        TestContext.Out.WriteLine($"{scenarios} scenarios (seed {seed}): {totals}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(totals.Queries, Is.GreaterThan(scenarios), "queries compared");
+            Assert.That(totals.RacingQueries, Is.GreaterThan(0), "queries racing with a batch");
+            Assert.That(totals.LateEvents, Is.GreaterThan(0), "late events ingested");
+            Assert.That(totals.Restarts, Is.GreaterThan(0), "restarts");
+            Assert.That(totals.Duplicates, Is.GreaterThan(0), "duplicate deliveries");
+        });
+    }
+
+    private static async Task RunScenarioAsync(int seed, int scenario, ScenarioCounters totals)
+    {
+        var random = new Random(HashCode.Combine(seed, scenario));
+        var start = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 60 * 24 * 3));
+        var clock = new FakeTimeProvider(start);
+        var events = new InMemoryEventStore();
+        var views = new InMemoryViewStore();
+        var harness = new LambdaCoreHarness(events, views, clock);
+        await harness.StartAsync();
+        var catalog = harness.Services.GetRequiredService<AggregationCatalog>();
+        var sent = new List<LambdaEvent>();
+        var steps = random.Next(20, 60);
+        try
+        {
+            for (var step = 0; step < steps; step++)
+            {
+                var roll = random.Next(100);
+                if (roll < 40)
+                {
+                    var batch = NewEvents(random, clock.GetUtcNow(), sent, totals);
+                    await harness.IngestAsync(batch);
+                }
+                else if (roll < 58)
+                {
+                    clock.Advance(TimeSpan.FromMinutes(random.Next(1, random.Next(2) == 0 ? 30 : 200)));
+                }
+                else if (roll < 68)
+                {
+                    await harness.RunHourlyAsync();
+                }
+                else if (roll < 71)
+                {
+                    await harness.RunDailyAsync();
+                }
+                else if (roll < 74)
+                {
+                    await harness.DisposeAsync();
+                    harness = new LambdaCoreHarness(events, views, clock);
+                    await harness.StartAsync();
+                    totals.Restarts++;
+                }
+                else if (roll < 80)
+                {
+                    var query = NewQuery(random, clock.GetUtcNow(), start);
+                    var racing = Task.Run(() => AnswerAsync(harness, query));
+                    await harness.RunHourlyAsync();
+                    Check(seed, scenario, step, catalog, events, query, await racing);
+                    totals.RacingQueries++;
+                }
+                else
+                {
+                    var query = NewQuery(random, clock.GetUtcNow(), start);
+                    Check(seed, scenario, step, catalog, events, query, await AnswerAsync(harness, query));
+                    totals.Queries++;
+                }
+            }
+        }
+        finally
+        {
+            await harness.DisposeAsync();
+        }
+    }
+
+    private static LambdaEvent[] NewEvents(Random random, DateTimeOffset now, List<LambdaEvent> sent, ScenarioCounters totals)
+    {
+        var count = random.Next(1, 5);
+        var batch = new LambdaEvent[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (sent.Count > 0 && random.Next(10) == 0)
+            {
+                batch[i] = sent[random.Next(sent.Count)];
+                totals.Duplicates++;
+                continue;
+            }
+
+            var lateness = random.Next(100) switch
+            {
+                < 70 => TimeSpan.FromSeconds(random.Next(0, 3600)),
+                < 92 => TimeSpan.FromMinutes(random.Next(60, 600)),
+                _ => TimeSpan.FromMinutes(random.Next(600, 60 * 24 * 4)),
+            };
+            if (lateness > TimeSpan.FromHours(1))
+            {
+                totals.LateEvents++;
+            }
+
+            var type = random.Next(3) switch
+            {
+                0 => EventType.MediaOpened,
+                1 => EventType.PageViewed,
+                _ => EventType.HubVisited,
+            };
+            var e = new LambdaEvent
+            {
+                Id = $"e{sent.Count}-{random.Next()}",
+                Type = type,
+                OccurredAt = (random.Next(20) == 0 ? UtcHour.Containing(now - lateness).Start : now - lateness).AddTicks(0),
+                HubId = Hubs[random.Next(Hubs.Length)],
+                MediaId = type == EventType.HubVisited ? null : Media[random.Next(Media.Length)],
+                Page = type == EventType.PageViewed ? random.Next(1, 5) : null,
+                DurationSeconds = type == EventType.PageViewed && random.Next(4) > 0 ? random.Next(0, 40) * 0.5 : null,
+            };
+            sent.Add(e);
+            batch[i] = e;
+        }
+
+        return batch;
+    }
+
+    private static QuerySpec NewQuery(Random random, DateTimeOffset now, DateTimeOffset scenarioStart)
+    {
+        var aggregation = Aggregations[random.Next(Aggregations.Length)];
+        var earliest = UtcHour.Containing(scenarioStart).AddHours(-24 * 5);
+        var latest = UtcHour.Containing(now).AddHours(2);
+        var span = (int)(latest.Index - earliest.Index);
+        var fromHour = earliest.AddHours(random.Next(span));
+        var toHour = fromHour.AddHours(random.Next(1, span + 1));
+        var from = fromHour.Start;
+        var to = toHour.Start;
+        if (random.Next(4) == 0)
+        {
+            from = from.AddSeconds(random.Next(3600));
+            to = to.AddSeconds(random.Next(3600));
+        }
+
+        if (random.Next(5) == 0)
+        {
+            to = now;
+        }
+
+        if (to <= from)
+        {
+            to = from.AddSeconds(1);
+        }
+
+        var media = aggregation != "hubVisits";
+        string? groupBy = media && random.Next(3) == 0 ? "mediaId" : null;
+        Dictionary<string, string>? filters = media && random.Next(5) == 0
+            ? new Dictionary<string, string> { ["mediaId"] = Media[random.Next(Media.Length)] }
+            : null;
+        var limit = random.Next(3) == 0 ? random.Next(1, 4) : 100;
+        return new QuerySpec(aggregation, Hubs[random.Next(Hubs.Length)], from, to, groupBy, filters, limit);
+    }
+
+    private static Task<LambdaStats.Modules.View.Contracts.AggregationResult> AnswerAsync(LambdaCoreHarness harness, QuerySpec query) =>
+        harness.QueryAsync(query.Aggregation, query.HubId, query.From, query.To, query.GroupBy, query.Filters, query.Limit);
+
+    private static void Check(int seed, int scenario, int step, AggregationCatalog catalog, InMemoryEventStore events, QuerySpec query, LambdaStats.Modules.View.Contracts.AggregationResult answer)
+    {
+        var expected = BruteForce.Answer(catalog.Get(query.Aggregation), events.All, query.HubId, query.From, query.To, query.GroupBy, query.Filters, query.Limit);
+        var actual = BruteForce.Of(answer);
+        if (expected != actual)
+        {
+            Assert.Fail($"Seed {seed}, scenario {scenario}, step {step}: {query}{Environment.NewLine}expected {expected}{Environment.NewLine}actual   {actual}{Environment.NewLine}watermark {answer.Frontier}");
+        }
+    }
+
+    private static int ReadSetting(string name, int defaultValue) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : defaultValue;
+
+    private sealed record QuerySpec(string Aggregation, string HubId, DateTimeOffset From, DateTimeOffset To, string? GroupBy, Dictionary<string, string>? Filters, int Limit)
+    {
+        public override string ToString() =>
+            $"{Aggregation} hub {HubId} [{From:O}, {To:O}) groupBy {GroupBy ?? "-"} filters {(Filters is null ? "-" : string.Join(",", Filters))} limit {Limit}";
+    }
+
+    private sealed class ScenarioCounters
+    {
+        public int Queries { get; set; }
+
+        public int RacingQueries { get; set; }
+
+        public int LateEvents { get; set; }
+
+        public int Restarts { get; set; }
+
+        public int Duplicates { get; set; }
+
+        public override string ToString() =>
+            $"{Queries} queries, {RacingQueries} racing a batch, {LateEvents} late events, {Duplicates} duplicate deliveries, {Restarts} restarts";
+    }
+}

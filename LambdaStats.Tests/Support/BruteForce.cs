@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.View.Contracts;
+
+namespace LambdaStats.Tests.Support;
+
+/// <summary>
+/// Reference answers computed straight from a list of events, with code that shares nothing
+/// with the aggregators under test, and a canonical JSON form to compare answers with.
+/// </summary>
+internal static class BruteForce
+{
+    public static string Answer(
+        AggregationDefinition definition,
+        IEnumerable<LambdaEvent> events,
+        string hubId,
+        DateTimeOffset from,
+        DateTimeOffset to,
+        string? groupBy = null,
+        IReadOnlyDictionary<string, string>? filters = null,
+        int limit = 100)
+    {
+        var keyNames = definition.Key.Select(EventFields.JsonName).ToList();
+        var matching = events
+            .Where(e => e.Type == definition.EventType && e.HubId == hubId && e.OccurredAt >= from && e.OccurredAt < to)
+            .Where(e => filters is null || filters.All(f => Field(e, f.Key) == f.Value))
+            .ToList();
+        var byKey = matching.GroupBy(e => string.Join("\u0001", keyNames.Select(k => Field(e, k)))).ToList();
+
+        var result = new JsonObject { ["totals"] = Values(definition, byKey) };
+        if (groupBy is not null)
+        {
+            var groups = byKey
+                .GroupBy(keyGroup => Field(keyGroup.First(), groupBy))
+                .Select(g => (Value: g.Key!, Values: Values(definition, g.ToList())))
+                .OrderByDescending(g => SortValue(g.Values[definition.Outputs[0].Name]!))
+                .ThenBy(g => g.Value, StringComparer.Ordinal)
+                .Take(limit)
+                .Select(g => (JsonNode)new JsonObject { ["key"] = new JsonObject { [groupBy] = g.Value }, ["values"] = g.Values })
+                .ToArray();
+            result["groups"] = new JsonArray(groups);
+        }
+
+        return Canonical(result);
+    }
+
+    /// <summary>Canonical JSON of an answer's totals and groups, in the shape <see cref="Answer"/> returns.</summary>
+    public static string Of(AggregationResult answer)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            LambdaStats.Web.Endpoints.AggregationJsonResult.Write(writer, answer);
+        }
+
+        var node = JsonNode.Parse(buffer.ToArray())!.AsObject();
+        var reduced = new JsonObject { ["totals"] = node["totals"]!.DeepClone() };
+        if (node["groups"] is { } groups)
+        {
+            reduced["groups"] = groups.DeepClone();
+        }
+
+        return Canonical(reduced);
+    }
+
+    public static string Canonical(JsonNode? node) => Normalise(node)?.ToJsonString() ?? "null";
+
+    private static JsonObject Values(AggregationDefinition definition, IReadOnlyList<IGrouping<string, LambdaEvent>> keys)
+    {
+        var values = new JsonObject();
+        foreach (var output in definition.Outputs)
+        {
+            var all = keys.SelectMany(k => k).ToList();
+            values[output.Name] = output.Aggregator switch
+            {
+                AggregatorKind.Count => all.Count,
+                AggregatorKind.Add => all.Sum(e => Number(e, output.Field!.Value) ?? 0),
+                AggregatorKind.Exists => keys.Count(k => k.Any()),
+                AggregatorKind.ProjectionAdd => Projection(all, output),
+                _ => throw new NotSupportedException(output.Aggregator.ToString()),
+            };
+        }
+
+        return values;
+    }
+
+    private static JsonObject Projection(IEnumerable<LambdaEvent> events, OutputDefinition output)
+    {
+        var map = new JsonObject();
+        var sums = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            var group = Field(e, EventFields.JsonName(output.GroupBy!.Value));
+            if (group is null)
+            {
+                continue;
+            }
+
+            double amount = 1;
+            if (output.Field is { } field)
+            {
+                if (Number(e, field) is not { } number)
+                {
+                    continue;
+                }
+
+                amount = number;
+            }
+
+            sums[group] = sums.GetValueOrDefault(group) + amount;
+        }
+
+        foreach (var (group, sum) in sums)
+        {
+            map[group] = sum;
+        }
+
+        return map;
+    }
+
+    private static double SortValue(JsonNode node) => node switch
+    {
+        JsonObject map => map.Sum(pair => pair.Value!.GetValue<double>()),
+        JsonValue value when value.TryGetValue<bool>(out var flag) => flag ? 1 : 0,
+        JsonValue value => value.GetValue<double>(),
+        _ => 0,
+    };
+
+    private static string? Field(LambdaEvent e, string name) => name switch
+    {
+        "hubId" => e.HubId,
+        "mediaId" => e.MediaId,
+        "visitorId" => e.VisitorId,
+        "network" => e.Network,
+        "contactKind" => e.ContactKind,
+        "page" => e.Page?.ToString(CultureInfo.InvariantCulture),
+        _ => throw new NotSupportedException($"Field {name} is not used by the reference."),
+    };
+
+    private static double? Number(LambdaEvent e, EventField field) => field switch
+    {
+        EventField.DurationSeconds => e.DurationSeconds,
+        EventField.Page => e.Page,
+        _ => null,
+    };
+
+    private static JsonNode? Normalise(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonObject obj => new JsonObject(obj.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, Normalise(p.Value)))),
+        JsonArray array => new JsonArray(array.Select(Normalise).ToArray()),
+        JsonValue value when value.GetValueKind() == JsonValueKind.Number => JsonValue.Create(value.GetValue<decimal>().ToString("0.############", CultureInfo.InvariantCulture)),
+        JsonValue value => JsonValue.Create(value.ToJsonString()),
+        _ => node.DeepClone(),
+    };
+}

@@ -1,0 +1,137 @@
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.View.Contracts;
+
+namespace LambdaStats.Tests.Support;
+
+/// <summary>
+/// A complete in-memory implementation of the view store port. Rows are kept serialised, as a
+/// real store keeps them, so readers never share mutable state with the batch layer.
+/// </summary>
+internal sealed class InMemoryViewStore : IViewStore
+{
+    private readonly object sync = new();
+    private readonly Dictionary<(string Aggregation, long Hour), Dictionary<AggregationKey, byte[]>> hours = [];
+    private readonly Dictionary<(string Aggregation, long Day), Dictionary<AggregationKey, byte[]>> days = [];
+    private readonly Dictionary<string, BatchFrontier> frontiers = new(StringComparer.Ordinal);
+
+    /// <summary>Ranges read by queries, for tests that check how an answer was composed.</summary>
+    public List<string> Reads { get; } = [];
+
+    public Task<BatchFrontier> GetFrontierAsync(string aggregation, CancellationToken cancellationToken)
+    {
+        lock (sync)
+        {
+            return Task.FromResult(frontiers.GetValueOrDefault(aggregation, BatchFrontier.Initial));
+        }
+    }
+
+    public Task CommitAsync(AggregationDefinition aggregation, IReadOnlyList<BucketRows<UtcHour>> hourRows, IReadOnlyList<BucketRows<UtcDay>> dayRows, BatchFrontier frontier, CancellationToken cancellationToken)
+    {
+        var serialisedHours = hourRows.Select(h => (h.Bucket.Index, Serialise(h.Rows))).ToList();
+        var serialisedDays = dayRows.Select(d => (d.Bucket.Index, Serialise(d.Rows))).ToList();
+        lock (sync)
+        {
+            foreach (var (index, rows) in serialisedHours)
+            {
+                hours[(aggregation.Name, index)] = rows;
+            }
+
+            foreach (var (index, rows) in serialisedDays)
+            {
+                days[(aggregation.Name, index)] = rows;
+            }
+
+            frontiers[aggregation.Name] = frontier;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken)
+    {
+        lock (sync)
+        {
+            if (from < to)
+            {
+                Reads.Add($"hours {from}..{to}");
+            }
+
+            IReadOnlyList<KeyedRow> rows = Read(hours, aggregation, filter, from.Index, to.Index);
+            return Task.FromResult(rows);
+        }
+    }
+
+    public Task<IReadOnlyList<KeyedRow>> ReadDaysAsync(AggregationDefinition aggregation, KeyFilter filter, UtcDay from, UtcDay to, CancellationToken cancellationToken)
+    {
+        lock (sync)
+        {
+            if (from < to)
+            {
+                Reads.Add($"days {from}..{to}");
+            }
+
+            IReadOnlyList<KeyedRow> rows = Read(days, aggregation, filter, from.Index, to.Index);
+            return Task.FromResult(rows);
+        }
+    }
+
+    public Task<IReadOnlyList<UtcDay>> GetDaysWithHourlyRowsAsync(AggregationDefinition aggregation, UtcDay from, UtcDay to, CancellationToken cancellationToken)
+    {
+        lock (sync)
+        {
+            IReadOnlyList<UtcDay> result = hours
+                .Where(pair => pair.Key.Aggregation == aggregation.Name && pair.Value.Count > 0)
+                .Select(pair => new UtcHour(pair.Key.Hour).Day)
+                .Where(day => day >= from && day < to)
+                .Distinct()
+                .Order()
+                .ToList();
+            return Task.FromResult(result);
+        }
+    }
+
+    public Task<IReadOnlyList<BucketRows<UtcHour>>> ReadDayHoursAsync(AggregationDefinition aggregation, UtcDay day, CancellationToken cancellationToken)
+    {
+        lock (sync)
+        {
+            IReadOnlyList<BucketRows<UtcHour>> result = hours
+                .Where(pair => pair.Key.Aggregation == aggregation.Name && new UtcHour(pair.Key.Hour).Day == day)
+                .Select(pair => new BucketRows<UtcHour>(
+                    new UtcHour(pair.Key.Hour),
+                    pair.Value.ToDictionary(row => row.Key, row => AggregateRow.DeserializeState(aggregation, row.Value))))
+                .ToList();
+            return Task.FromResult(result);
+        }
+    }
+
+    private static Dictionary<AggregationKey, byte[]> Serialise(IReadOnlyDictionary<AggregationKey, AggregateRow> rows) =>
+        rows.ToDictionary(row => row.Key, row => row.Value.SerializeState());
+
+    private static List<KeyedRow> Read(
+        Dictionary<(string Aggregation, long Bucket), Dictionary<AggregationKey, byte[]>> buckets,
+        AggregationDefinition aggregation,
+        KeyFilter filter,
+        long from,
+        long to)
+    {
+        var result = new List<KeyedRow>();
+        foreach (var ((name, bucket), rows) in buckets)
+        {
+            if (name != aggregation.Name || bucket < from || bucket >= to)
+            {
+                continue;
+            }
+
+            foreach (var (key, state) in rows)
+            {
+                if (filter.Matches(key))
+                {
+                    result.Add(new KeyedRow(key, AggregateRow.DeserializeState(aggregation, state)));
+                }
+            }
+        }
+
+        return result;
+    }
+}

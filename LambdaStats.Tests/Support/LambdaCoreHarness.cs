@@ -1,0 +1,68 @@
+using LambdaStats.Modules;
+using LambdaStats.Modules.Batch.Contracts;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.Speed;
+using LambdaStats.Modules.View.Contracts;
+using Mediator;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LambdaStats.Tests.Support;
+
+/// <summary>
+/// The modules of one process, wired as the host wires them, over stores that outlive it so a
+/// test can "restart" by building a new harness on the same stores.
+/// </summary>
+internal sealed class LambdaCoreHarness : IAsyncDisposable
+{
+    private readonly ServiceProvider provider;
+
+    public LambdaCoreHarness(IEventStore events, IViewStore views, FakeTimeProvider clock, Action<IServiceCollection>? configure = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<TimeProvider>(clock);
+        services.AddLambdaStatsModules(TestConfiguration.Shipped);
+        services.AddSingleton(events);
+        services.AddSingleton(views);
+        configure?.Invoke(services);
+        provider = services.BuildServiceProvider();
+        Clock = clock;
+    }
+
+    public FakeTimeProvider Clock { get; }
+
+    public IServiceProvider Services => provider;
+
+    public IEventIngestor Ingestor => provider.GetRequiredService<IEventIngestor>();
+
+    public IAggregationQueries Queries => provider.GetRequiredService<IAggregationQueries>();
+
+    internal SpeedLayer Speed => provider.GetRequiredService<SpeedLayer>();
+
+    /// <summary>Rebuilds the speed layer from the stores, as the host does before it serves.</summary>
+    public Task StartAsync() => provider.GetRequiredService<SpeedRebuilder>().RebuildAsync(CancellationToken.None);
+
+    public Task<IngestionResult> IngestAsync(params LambdaEvent[] events) =>
+        Ingestor.IngestValidatedAsync(events, CancellationToken.None);
+
+    public async Task<BatchRunSummary> RunHourlyAsync() =>
+        await provider.GetRequiredService<IMediator>().Send(new RunHourlyBatch());
+
+    public async Task<BatchRunSummary> RunDailyAsync() =>
+        await provider.GetRequiredService<IMediator>().Send(new RunDailyBatch());
+
+    public Task<AggregationResult> QueryAsync(string aggregation, string hubId, DateTimeOffset from, DateTimeOffset to, string? groupBy = null, IReadOnlyDictionary<string, string>? filters = null, int limit = 100) =>
+        Queries.QueryAsync(new AggregationQuery(aggregation, hubId, filters ?? new Dictionary<string, string>(), from, to, groupBy, limit), CancellationToken.None);
+
+    public ValueTask DisposeAsync() => provider.DisposeAsync();
+}
+
+internal static class TestConfiguration
+{
+    /// <summary>The appsettings.json shipped with the service, as copied beside the test assembly.</summary>
+    public static IConfiguration Shipped { get; } = new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
+        .Build();
+}

@@ -1,0 +1,98 @@
+using Hangfire;
+using Hangfire.InMemory;
+using LambdaStats.Modules;
+using LambdaStats.Modules.Events;
+using LambdaStats.Modules.Storage.Sqlite;
+using LambdaStats.Web.Endpoints;
+using MassTransit;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.FileProviders;
+
+namespace LambdaStats.Web.Hosting;
+
+/// <summary>The composition root: every module, adapter and framework service of the process.</summary>
+public static class LambdaStatsHostExtensions
+{
+    public static WebApplicationBuilder AddLambdaStats(this WebApplicationBuilder builder)
+    {
+        AddShippedSettings(builder);
+        var configuration = builder.Configuration;
+        var hosting = configuration.GetSection(HostingOptions.SectionName).Get<HostingOptions>() ?? new HostingOptions();
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddLambdaStatsModules(configuration);
+        builder.Services.AddSqliteStorage(configuration);
+
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            bus.AddEventConsumers();
+            bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
+        });
+
+        builder.Services.AddHangfire(hangfire => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseInMemoryStorage(new InMemoryStorageOptions()));
+        if (hosting.RunJobServer)
+        {
+            builder.Services.AddHangfireServer(server =>
+            {
+                server.ShutdownTimeout = hosting.JobServerShutdownTimeout;
+                server.WorkerCount = 2;
+            });
+        }
+
+        builder.Services.AddHealthChecks()
+            .AddCheck<SpeedLayerReadyCheck>("speed-layer", tags: ["ready"]);
+        return builder;
+    }
+
+    public static WebApplication MapLambdaStats(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapEventEndpoints();
+        app.MapAggregationEndpoints();
+        app.MapAdminEndpoints();
+        app.MapHealthEndpoints();
+
+        // The dashboard ships in English and French: Hangfire's own translations follow the
+        // request's Accept-Language header.
+        app.UseRequestLocalization(options =>
+        {
+            string[] cultures = ["en", "fr"];
+            options.SetDefaultCulture(cultures[0]).AddSupportedCultures(cultures).AddSupportedUICultures(cultures);
+        });
+        app.UseHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "LambdaStats" });
+        return app;
+    }
+
+    /// <summary>
+    /// Adds the appsettings.json shipped beside the executable as the lowest-priority source, so
+    /// the aggregation catalogue is there whatever the working directory. A file in the content
+    /// root, environment variables and the command line still override it.
+    /// </summary>
+    private static void AddShippedSettings(WebApplicationBuilder builder)
+    {
+        var baseDirectory = AppContext.BaseDirectory;
+        var contentRootFile = Path.Combine(builder.Environment.ContentRootPath, "appsettings.json");
+        if (!File.Exists(Path.Combine(baseDirectory, "appsettings.json"))
+            || string.Equals(Path.GetFullPath(contentRootFile), Path.GetFullPath(Path.Combine(baseDirectory, "appsettings.json")), StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var source = new JsonConfigurationSource
+        {
+            Path = "appsettings.json",
+            Optional = true,
+            ReloadOnChange = false,
+            FileProvider = new PhysicalFileProvider(baseDirectory),
+        };
+        ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0, source);
+    }
+}
