@@ -1,0 +1,186 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace LambdaStats.Modules.Storage.Sqlite;
+
+/// <summary>Value of SQLite's <c>PRAGMA synchronous</c> for the writer connection.</summary>
+internal enum SqliteSynchronous
+{
+    /// <summary>
+    /// In WAL mode, a commit survives a crash or kill of the process, but the last commits can be
+    /// lost when the operating system crashes or the power fails.
+    /// </summary>
+    Normal,
+
+    /// <summary>In WAL mode, every commit is synced to disk before it returns.</summary>
+    Full,
+}
+
+/// <summary>
+/// One SQLite database file in WAL mode: a single long-lived writer connection, guarded by
+/// <see cref="WriteLock"/>, and pooled reader connections. WAL lets readers run while a writer
+/// commits, and every reader sees the last commit made before its statement started.
+/// </summary>
+/// <remarks>
+/// Microsoft.Data.Sqlite runs its async ADO.NET methods synchronously (documented in "Async
+/// limitations" of Microsoft.Data.Sqlite), so callers use the synchronous methods.
+/// </remarks>
+internal sealed class SqliteDatabase : IDisposable
+{
+    private readonly string readerConnectionString;
+    private readonly SqliteConnection writer;
+
+    private SqliteDatabase(string filePath, string readerConnectionString, SqliteConnection writer)
+    {
+        FilePath = filePath;
+        this.readerConnectionString = readerConnectionString;
+        this.writer = writer;
+    }
+
+    public string FilePath { get; }
+
+    /// <summary>Serializes every use of <see cref="Writer"/>.</summary>
+    public SemaphoreSlim WriteLock { get; } = new(1, 1);
+
+    /// <summary>The only connection that writes. Use it only while holding <see cref="WriteLock"/>.</summary>
+    public SqliteConnection Writer => writer;
+
+    /// <summary>
+    /// Creates the data directory when missing, opens (or creates) <paramref name="fileName"/> in
+    /// it, switches it to WAL mode and runs <paramref name="schema"/>, which must be idempotent.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// The directory cannot be created, the file cannot be opened or written, or it has another
+    /// schema version. The message names the path and the setting to fix.
+    /// </exception>
+    public static SqliteDatabase Open(
+        SqliteStorageOptions options,
+        string fileName,
+        string storeName,
+        int schemaVersion,
+        string schema,
+        SqliteSynchronous synchronous,
+        ILogger logger)
+    {
+        var directory = options.ResolveDataDirectory();
+        CreateDirectory(directory);
+
+        var filePath = Path.Combine(directory, fileName);
+        var writerConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = filePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString();
+        var readerConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = filePath,
+            Mode = SqliteOpenMode.ReadWrite,
+            Pooling = true,
+        }.ToString();
+
+        var writer = new SqliteConnection(writerConnectionString);
+        try
+        {
+            writer.Open();
+            Initialize(writer, filePath, storeName, schemaVersion, schema, synchronous);
+        }
+        catch (SqliteException exception)
+        {
+            writer.Dispose();
+            throw new InvalidOperationException(
+                $"Failed to open the {storeName} database '{filePath}': {exception.Message} "
+                + $"Check that the directory set by {SqliteStorageOptions.DataDirectoryKey} is writable and that the file is a SQLite database.",
+                exception);
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
+
+        SqliteStorageLog.DatabaseOpened(logger, storeName, filePath);
+        return new SqliteDatabase(filePath, readerConnectionString, writer);
+    }
+
+    /// <summary>Opens a pooled connection for reading. The caller disposes it.</summary>
+    public SqliteConnection OpenReader()
+    {
+        var connection = new SqliteConnection(readerConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    public void Dispose()
+    {
+        writer.Dispose();
+
+        // Pooled reader connections keep the file open after they are returned to the pool.
+        using var pooled = new SqliteConnection(readerConnectionString);
+        SqliteConnection.ClearPool(pooled);
+    }
+
+    private static void CreateDirectory(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException(
+                $"Failed to create the data directory '{directory}': {exception.Message} "
+                + $"Set {SqliteStorageOptions.DataDirectoryKey} to a writable directory.",
+                exception);
+        }
+    }
+
+    private static void Initialize(SqliteConnection connection, string filePath, string storeName, int schemaVersion, string schema, SqliteSynchronous synchronous)
+    {
+        // SQLite stores journal_mode=WAL in the file. The synchronous setting applies to this
+        // connection only, which is the only one that writes.
+        using (var journalMode = connection.CreateCommand())
+        {
+            // SQLite returns the journal mode in force, which stays the old one when it cannot switch.
+            journalMode.CommandText = "PRAGMA journal_mode = WAL;";
+            var mode = journalMode.ExecuteScalar() as string;
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException(
+                    $"Failed to switch the {storeName} database '{filePath}' to WAL mode; it stays in mode '{mode}'. "
+                    + $"Check that the directory set by {SqliteStorageOptions.DataDirectoryKey} is writable and on a local file system.");
+            }
+        }
+
+        Execute(connection, synchronous == SqliteSynchronous.Full ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
+
+        using var transaction = connection.BeginTransaction();
+        var storedVersion = ReadUserVersion(connection, transaction);
+        if (storedVersion != 0 && storedVersion != schemaVersion)
+        {
+            throw new InvalidOperationException(
+                $"The {storeName} database '{filePath}' has schema version {storedVersion}, but this build reads version {schemaVersion}. "
+                + $"Point {SqliteStorageOptions.DataDirectoryKey} to a directory written by this version.");
+        }
+
+        Execute(connection, schema, transaction);
+        Execute(connection, $"PRAGMA user_version = {schemaVersion};", transaction);
+        transaction.Commit();
+    }
+
+    private static long ReadUserVersion(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "PRAGMA user_version;";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

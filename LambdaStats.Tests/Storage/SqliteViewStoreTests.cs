@@ -1,0 +1,461 @@
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.Storage.Sqlite;
+using LambdaStats.Modules.View.Contracts;
+using Microsoft.Data.Sqlite;
+
+namespace LambdaStats.Tests.Storage;
+
+[TestFixture]
+public sealed class SqliteViewStoreTests
+{
+    private static readonly UtcDay Day = UtcDay.Containing(new DateTimeOffset(2025, 3, 10, 0, 0, 0, TimeSpan.Zero));
+    private static readonly UtcHour Hour = Day.FirstHour.AddHours(8);
+
+    private static readonly AggregationDefinition MediaOpens = new(
+        "media_opens",
+        EventType.MediaOpened,
+        [EventField.HubId, EventField.MediaId],
+        [
+            new OutputDefinition("opens", AggregatorKind.Count),
+            new OutputDefinition("seconds", AggregatorKind.Add, field: EventField.DurationSeconds),
+            new OutputDefinition("seen", AggregatorKind.Exists),
+            new OutputDefinition("byNetwork", AggregatorKind.ProjectionAdd, groupBy: EventField.Network),
+        ]);
+
+    private static readonly AggregationDefinition HubVisits = new(
+        "hub_visits",
+        EventType.HubVisited,
+        [EventField.HubId],
+        [new OutputDefinition("visits", AggregatorKind.Count)]);
+
+    private TemporaryDirectory directory = null!;
+    private SqliteViewStore store = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        directory = new TemporaryDirectory();
+        store = directory.OpenViewStore();
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        store.Dispose();
+        directory.Dispose();
+    }
+
+    [Test]
+    public async Task GetFrontierAsync_NothingStored_ReturnsInitial()
+    {
+        var frontier = await store.GetFrontierAsync(MediaOpens.Name, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(frontier, Is.EqualTo(BatchFrontier.Initial));
+            Assert.That(frontier.IsInitial, Is.True);
+        }
+    }
+
+    [Test]
+    public async Task GetFrontierAsync_AfterCommitAndReopen_ReturnsCommittedFrontier()
+    {
+        var frontier = new BatchFrontier(Hour.AddHours(3), 12_345, Day.Next);
+        await CommitAsync(MediaOpens, [], [], frontier);
+        store.Dispose();
+        store = directory.OpenViewStore();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await store.GetFrontierAsync(MediaOpens.Name, CancellationToken.None), Is.EqualTo(frontier));
+            Assert.That(await store.GetFrontierAsync(HubVisits.Name, CancellationToken.None), Is.EqualTo(BatchFrontier.Initial));
+        }
+    }
+
+    [Test]
+    public async Task GetFrontierAsync_SecondCommit_ReturnsLatestFrontier()
+    {
+        await CommitAsync(MediaOpens, [], [], new BatchFrontier(Hour, 10, Day));
+        var latest = new BatchFrontier(Hour.AddHours(1), 20, Day.Next);
+        await CommitAsync(MediaOpens, [], [], latest);
+
+        Assert.That(await store.GetFrontierAsync(MediaOpens.Name, CancellationToken.None), Is.EqualTo(latest));
+    }
+
+    [Test]
+    public async Task CommitAsync_SameHourTwice_ReplacesRows()
+    {
+        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(3)), (Key("hub-1", "m-2"), Row(4)))], []);
+
+        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(5)))], []);
+
+        var rows = await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next);
+        Assert.That(Summaries(rows), Is.EqualTo(new[] { "hub-1|m-1=5" }));
+    }
+
+    [Test]
+    public async Task CommitAsync_EmptyRows_DeletesBucket()
+    {
+        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(3)))], [DayRows(Day, (Key("hub-1", "m-1"), Row(3)))]);
+
+        await CommitAsync(MediaOpens, [HourRows(Hour)], [DayRows(Day)]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next), Is.Empty);
+            Assert.That(await ReadDaysAsync(MediaOpens, new KeyFilter("hub-1"), Day, Day.Next), Is.Empty);
+            Assert.That(await store.GetDaysWithHourlyRowsAsync(MediaOpens, Day, Day.Next, CancellationToken.None), Is.Empty);
+        }
+    }
+
+    [Test]
+    public async Task CommitAsync_OtherHoursAndAggregations_KeepTheirRows()
+    {
+        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(1))), HourRows(Hour.Next, (Key("hub-1", "m-1"), Row(2)))], []);
+        await CommitAsync(HubVisits, [HourRows(Hour, (Key("hub-1"), VisitRow(7)))], []);
+
+        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(10)))], []);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour.Next, Hour.AddHours(2))), Is.EqualTo(new[] { "hub-1|m-1=2" }));
+            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=10" }));
+            Assert.That(Summaries(await ReadHoursAsync(HubVisits, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1=7" }));
+        }
+    }
+
+    [Test]
+    public async Task CommitAsync_SameDayTwice_ReplacesDailyRows()
+    {
+        await CommitAsync(MediaOpens, [], [DayRows(Day, (Key("hub-1", "m-1"), Row(3)), (Key("hub-1", "m-2"), Row(1)))]);
+
+        await CommitAsync(MediaOpens, [], [DayRows(Day, (Key("hub-1", "m-2"), Row(8)))]);
+
+        var rows = await ReadDaysAsync(MediaOpens, new KeyFilter("hub-1"), Day, Day.Next);
+        Assert.That(Summaries(rows), Is.EqualTo(new[] { "hub-1|m-2=8" }));
+    }
+
+    [Test]
+    public async Task CommitAsync_RowWithOtherOutputCount_LeavesPreviousState()
+    {
+        var previousFrontier = new BatchFrontier(Hour.Next, 10, Day);
+        await CommitAsync(
+            MediaOpens,
+            [HourRows(Hour, (Key("hub-1", "m-1"), Row(1))), HourRows(Hour.Next, (Key("hub-1", "m-1"), Row(2)))],
+            [DayRows(Day, (Key("hub-1", "m-1"), Row(3)))],
+            previousFrontier);
+
+        // The first hour and the day are valid. The second hour's row has one output instead of
+        // four, so the commit fails after it has written the first hour.
+        Assert.That(
+            () => CommitAsync(
+                MediaOpens,
+                [HourRows(Hour, (Key("hub-1", "m-1"), Row(100))), HourRows(Hour.Next, (Key("hub-1", "m-1"), VisitRow(200)))],
+                [DayRows(Day, (Key("hub-1", "m-1"), Row(300)))],
+                new BatchFrontier(Hour.AddHours(2), 20, Day.Next)),
+            Throws.ArgumentException.With.Message.Contains("1 outputs").And.Message.Contains(MediaOpens.Name));
+
+        await AssertPreviousStateAsync(previousFrontier);
+    }
+
+    [Test]
+    public async Task CommitAsync_CancelledMidway_LeavesPreviousState()
+    {
+        var previousFrontier = new BatchFrontier(Hour.Next, 10, Day);
+        await CommitAsync(
+            MediaOpens,
+            [HourRows(Hour, (Key("hub-1", "m-1"), Row(1))), HourRows(Hour.Next, (Key("hub-1", "m-1"), Row(2)))],
+            [DayRows(Day, (Key("hub-1", "m-1"), Row(3)))],
+            previousFrontier);
+        using var cancellation = new CancellationTokenSource();
+        var hours = new CancellingList<BucketRows<UtcHour>>(
+            [HourRows(Hour, (Key("hub-1", "m-1"), Row(100))), HourRows(Hour.Next, (Key("hub-1", "m-1"), Row(200)))],
+            1,
+            cancellation);
+
+        Assert.That(
+            () => store.CommitAsync(MediaOpens, hours, [DayRows(Day, (Key("hub-1", "m-1"), Row(300)))], new BatchFrontier(Hour.AddHours(2), 20, Day.Next), cancellation.Token),
+            Throws.InstanceOf<OperationCanceledException>());
+
+        await AssertPreviousStateAsync(previousFrontier);
+    }
+
+    [Test]
+    public void CommitAsync_KeyWithOtherLength_Throws()
+    {
+        Assert.That(
+            () => CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1"), Row(1)))], []),
+            Throws.ArgumentException.With.Message.Contains("key of 1 values"));
+    }
+
+    [Test]
+    public async Task CommitAsync_EveryAccumulatorKind_RoundTripsState()
+    {
+        var row = MediaOpens.CreateRow();
+        row.Add(Opened(duration: 1.25, network: "linkedin"));
+        row.Add(Opened(duration: 2.5, network: "x"));
+        row.Add(Opened(duration: null, network: "linkedin"));
+        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), row))], []);
+
+        var read = (await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)).Single().Row;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(read.SerializeState(), Is.EqualTo(row.SerializeState()));
+            Assert.That(((CountAccumulator)read.Outputs[0]).Value, Is.EqualTo(3));
+            Assert.That(((AddAccumulator)read.Outputs[1]).Value, Is.EqualTo(3.75));
+            Assert.That(((ExistsAccumulator)read.Outputs[2]).Value, Is.True);
+            Assert.That(((ProjectionAddAccumulator)read.Outputs[3]).Groups, Is.EquivalentTo(new Dictionary<string, double> { ["linkedin"] = 2, ["x"] = 1 }));
+        }
+    }
+
+    [Test]
+    public async Task ReadHoursAsync_HubFilter_ReturnsOnlyThatHub()
+    {
+        await CommitAsync(
+            MediaOpens,
+            [
+                HourRows(Hour, (Key("hub-1", "m-1"), Row(1)), (Key("hub-2", "m-1"), Row(2)), (Key("hub-1", "m-2"), Row(3))),
+                HourRows(Hour.Next, (Key("hub-2", "m-3"), Row(4))),
+            ],
+            []);
+
+        var hub1 = await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.AddHours(2));
+        var hub2 = await ReadHoursAsync(MediaOpens, new KeyFilter("hub-2"), Hour, Hour.AddHours(2));
+        var hub3 = await ReadHoursAsync(MediaOpens, new KeyFilter("hub-3"), Hour, Hour.AddHours(2));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Summaries(hub1), Is.EquivalentTo(new[] { "hub-1|m-1=1", "hub-1|m-2=3" }));
+            Assert.That(Summaries(hub2), Is.EquivalentTo(new[] { "hub-2|m-1=2", "hub-2|m-3=4" }));
+            Assert.That(hub3, Is.Empty);
+        }
+    }
+
+    [Test]
+    public async Task ReadHoursAsync_OtherKeyFieldFilter_ReturnsMatchingRows()
+    {
+        await CommitAsync(
+            MediaOpens,
+            [
+                HourRows(Hour, (Key("hub-1", "m-1"), Row(1)), (Key("hub-1", "m-2"), Row(2)), (Key("hub-2", "m-1"), Row(3))),
+                HourRows(Hour.Next, (Key("hub-1", "m-1"), Row(4))),
+            ],
+            []);
+
+        var rows = await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1", [new KeyCondition(1, "m-1")]), Hour, Hour.AddHours(2));
+
+        Assert.That(Summaries(rows), Is.EquivalentTo(new[] { "hub-1|m-1=1", "hub-1|m-1=4" }));
+    }
+
+    [Test]
+    public async Task ReadHoursAsync_Range_IsHalfOpen()
+    {
+        await CommitAsync(
+            MediaOpens,
+            [
+                HourRows(Hour.AddHours(-1), (Key("hub-1", "m-1"), Row(1))),
+                HourRows(Hour, (Key("hub-1", "m-1"), Row(2))),
+                HourRows(Hour.Next, (Key("hub-1", "m-1"), Row(3))),
+                HourRows(Hour.AddHours(2), (Key("hub-1", "m-1"), Row(4))),
+            ],
+            []);
+
+        var rows = await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.AddHours(2));
+        var empty = await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Summaries(rows), Is.EquivalentTo(new[] { "hub-1|m-1=2", "hub-1|m-1=3" }));
+            Assert.That(empty, Is.Empty);
+        }
+    }
+
+    [Test]
+    public void ReadHoursAsync_FilterPositionOutsideKey_Throws()
+    {
+        Assert.That(
+            () => ReadHoursAsync(MediaOpens, new KeyFilter("hub-1", [new KeyCondition(2, "x")]), Hour, Hour.Next),
+            Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("key position 2"));
+    }
+
+    [Test]
+    public async Task ReadDaysAsync_HubAndKeyFilter_ReturnsMatchingRowsInRange()
+    {
+        await CommitAsync(
+            MediaOpens,
+            [],
+            [
+                DayRows(Day, (Key("hub-1", "m-1"), Row(1)), (Key("hub-1", "m-2"), Row(2)), (Key("hub-2", "m-1"), Row(3))),
+                DayRows(Day.Next, (Key("hub-1", "m-1"), Row(4))),
+                DayRows(Day.Next.Next, (Key("hub-1", "m-1"), Row(5))),
+            ]);
+
+        var byHub = await ReadDaysAsync(MediaOpens, new KeyFilter("hub-1"), Day, Day.Next.Next);
+        var byMedia = await ReadDaysAsync(MediaOpens, new KeyFilter("hub-1", [new KeyCondition(1, "m-1")]), Day, Day.Next.Next);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Summaries(byHub), Is.EquivalentTo(new[] { "hub-1|m-1=1", "hub-1|m-2=2", "hub-1|m-1=4" }));
+            Assert.That(Summaries(byMedia), Is.EquivalentTo(new[] { "hub-1|m-1=1", "hub-1|m-1=4" }));
+        }
+    }
+
+    [Test]
+    public async Task GetDaysWithHourlyRowsAsync_Range_ReturnsDaysInOrder()
+    {
+        var before = new UtcDay(Day.Index - 1);
+        var third = new UtcDay(Day.Index + 2);
+        var fourth = new UtcDay(Day.Index + 3);
+        await CommitAsync(
+            MediaOpens,
+            [
+                HourRows(before.FirstHour.AddHours(23), (Key("hub-1", "m-1"), Row(1))),
+                HourRows(Day.FirstHour.AddHours(23), (Key("hub-1", "m-1"), Row(1))),
+                HourRows(third.FirstHour, (Key("hub-1", "m-1"), Row(1))),
+                HourRows(third.FirstHour.AddHours(5), (Key("hub-2", "m-1"), Row(1))),
+                HourRows(fourth.FirstHour, (Key("hub-1", "m-1"), Row(1))),
+            ],
+            [DayRows(Day.Next, (Key("hub-1", "m-1"), Row(1)))]);
+        await CommitAsync(HubVisits, [HourRows(Day.Next.FirstHour, (Key("hub-1"), VisitRow(1)))], []);
+
+        var days = await store.GetDaysWithHourlyRowsAsync(MediaOpens, Day, fourth, CancellationToken.None);
+        var whole = await store.GetDaysWithHourlyRowsAsync(MediaOpens, UtcDay.MinValue, new UtcDay(long.MaxValue), CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(days, Is.EqualTo(new[] { Day, third }));
+            Assert.That(whole, Is.EqualTo(new[] { before, Day, third, fourth }));
+        }
+    }
+
+    [Test]
+    public async Task ReadDayHoursAsync_Day_ReturnsItsHoursInOrder()
+    {
+        await CommitAsync(
+            MediaOpens,
+            [
+                HourRows(Day.FirstHour.AddHours(-1), (Key("hub-1", "m-1"), Row(1))),
+                HourRows(Day.FirstHour.AddHours(23), (Key("hub-1", "m-1"), Row(2)), (Key("hub-2", "m-1"), Row(3))),
+                HourRows(Day.FirstHour, (Key("hub-1", "m-1"), Row(4))),
+                HourRows(Day.EndHour, (Key("hub-1", "m-1"), Row(5))),
+            ],
+            []);
+
+        var buckets = await store.ReadDayHoursAsync(MediaOpens, Day, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(buckets.Select(b => b.Bucket), Is.EqualTo(new[] { Day.FirstHour, Day.FirstHour.AddHours(23) }));
+            Assert.That(Summaries(buckets[0].Rows.Select(pair => new KeyedRow(pair.Key, pair.Value))), Is.EqualTo(new[] { "hub-1|m-1=4" }));
+            Assert.That(Summaries(buckets[1].Rows.Select(pair => new KeyedRow(pair.Key, pair.Value))), Is.EquivalentTo(new[] { "hub-1|m-1=2", "hub-2|m-1=3" }));
+        }
+    }
+
+    [Test]
+    public async Task ReadHoursAsync_AfterReopen_ReturnsCommittedRows()
+    {
+        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(6)))], []);
+        store.Dispose();
+        store = directory.OpenViewStore();
+
+        var rows = await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next);
+
+        Assert.That(Summaries(rows), Is.EqualTo(new[] { "hub-1|m-1=6" }));
+    }
+
+    [Test]
+    public void DaysWithHourlyRowsSql_QueryPlan_SeeksPrimaryKey()
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = store.FilePath, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + SqliteViewStore.DaysWithHourlyRowsSql;
+        command.Parameters.AddWithValue("$aggregation", "a");
+        command.Parameters.AddWithValue("$from_hour", 1L);
+        command.Parameters.AddWithValue("$to_hour", 2L);
+        var plan = new List<string>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(plan, Has.Some.Contains("USING COVERING INDEX sqlite_autoindex_hourly_rows_1 (aggregation=? AND hour>? AND hour<?)"));
+            Assert.That(plan, Has.None.Contains("SCAN hourly_rows"));
+        }
+    }
+
+    private async Task AssertPreviousStateAsync(BatchFrontier previousFrontier)
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=1" }));
+            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour.Next, Hour.AddHours(2))), Is.EqualTo(new[] { "hub-1|m-1=2" }));
+            Assert.That(Summaries(await ReadDaysAsync(MediaOpens, new KeyFilter("hub-1"), Day, Day.Next)), Is.EqualTo(new[] { "hub-1|m-1=3" }));
+            Assert.That(await store.GetFrontierAsync(MediaOpens.Name, CancellationToken.None), Is.EqualTo(previousFrontier));
+        }
+    }
+
+    private Task CommitAsync(AggregationDefinition aggregation, IReadOnlyList<BucketRows<UtcHour>> hours, IReadOnlyList<BucketRows<UtcDay>> days, BatchFrontier? frontier = null) =>
+        store.CommitAsync(aggregation, hours, days, frontier ?? new BatchFrontier(Hour, 1, Day), CancellationToken.None);
+
+    private Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to) =>
+        store.ReadHoursAsync(aggregation, filter, from, to, CancellationToken.None);
+
+    private Task<IReadOnlyList<KeyedRow>> ReadDaysAsync(AggregationDefinition aggregation, KeyFilter filter, UtcDay from, UtcDay to) =>
+        store.ReadDaysAsync(aggregation, filter, from, to, CancellationToken.None);
+
+    /// <summary>Formats each row as "key=count of its first output", which every test aggregation makes a count.</summary>
+    private static List<string> Summaries(IEnumerable<KeyedRow> rows) =>
+        rows.Select(row => $"{row.Key}={((CountAccumulator)row.Row.Outputs[0]).Value}").ToList();
+
+    private static AggregationKey Key(params string[] values) => new(values);
+
+    private static BucketRows<UtcHour> HourRows(UtcHour hour, params (AggregationKey Key, AggregateRow Row)[] rows) =>
+        new(hour, rows.ToDictionary(pair => pair.Key, pair => pair.Row));
+
+    private static BucketRows<UtcDay> DayRows(UtcDay day, params (AggregationKey Key, AggregateRow Row)[] rows) =>
+        new(day, rows.ToDictionary(pair => pair.Key, pair => pair.Row));
+
+    /// <summary>Creates a <see cref="MediaOpens"/> row with <paramref name="opens"/> events.</summary>
+    private static AggregateRow Row(int opens)
+    {
+        var row = MediaOpens.CreateRow();
+        for (var i = 0; i < opens; i++)
+        {
+            row.Add(Opened(duration: 1, network: "linkedin"));
+        }
+
+        return row;
+    }
+
+    /// <summary>Creates a <see cref="HubVisits"/> row with <paramref name="visits"/> events.</summary>
+    private static AggregateRow VisitRow(int visits)
+    {
+        var row = HubVisits.CreateRow();
+        for (var i = 0; i < visits; i++)
+        {
+            row.Add(new LambdaEvent { Id = $"visit-{i}", Type = EventType.HubVisited, OccurredAt = Hour.Start, HubId = "hub-1" });
+        }
+
+        return row;
+    }
+
+    private static LambdaEvent Opened(double? duration, string network) => new()
+    {
+        Id = Guid.NewGuid().ToString("N"),
+        Type = EventType.MediaOpened,
+        OccurredAt = Hour.Start,
+        HubId = "hub-1",
+        MediaId = "m-1",
+        DurationSeconds = duration,
+        Network = network,
+    };
+}
