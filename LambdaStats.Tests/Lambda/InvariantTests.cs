@@ -2,6 +2,7 @@ using System.Globalization;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.View.Contracts;
 using LambdaStats.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -33,9 +34,34 @@ public sealed class InvariantTests
         var totals = new ScenarioCounters();
         for (var scenario = 0; scenario < scenarios; scenario++)
         {
-            await RunScenarioAsync(seed, scenario, totals);
+            var views = new InMemoryViewStore();
+            await RunScenarioAsync(seed, scenario, new InMemoryEventStore(), views, views, totals);
         }
 
+        AssertCoverage(scenarios, seed, totals, forcedInterleavings: true);
+    }
+
+    /// <summary>The same scenarios over the SQLite adapters the service runs on, fewer because each opens two database files.</summary>
+    [Test]
+    public async Task Answers_AnyInterleavingOnSqlite_EqualBruteForce()
+    {
+        var scenarios = ReadSetting("LAMBDASTATS_INVARIANT_SQLITE_SCENARIOS", 150);
+        var seed = ReadSetting("LAMBDASTATS_INVARIANT_SEED", 20_260_110) + 1;
+        var totals = new ScenarioCounters();
+        for (var scenario = 0; scenario < scenarios; scenario++)
+        {
+            using var directory = new Storage.TemporaryDirectory();
+            using var events = directory.OpenEventStore();
+            using var views = directory.OpenViewStore();
+            await RunScenarioAsync(seed, scenario, events, views, hooks: null, totals);
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        }
+
+        AssertCoverage(scenarios, seed, totals, forcedInterleavings: false);
+    }
+
+    private static void AssertCoverage(int scenarios, int seed, ScenarioCounters totals, bool forcedInterleavings)
+    {
         TestContext.Out.WriteLine($"{scenarios} scenarios (seed {seed}): {totals}");
         Assert.Multiple(() =>
         {
@@ -44,16 +70,19 @@ public sealed class InvariantTests
             Assert.That(totals.LateEvents, Is.GreaterThan(0), "late events ingested");
             Assert.That(totals.Restarts, Is.GreaterThan(0), "restarts");
             Assert.That(totals.Duplicates, Is.GreaterThan(0), "duplicate deliveries");
+            if (forcedInterleavings)
+            {
+                Assert.That(totals.EventsDuringBatch, Is.GreaterThan(0), "events ingested while a batch runs");
+            }
         });
     }
 
-    private static async Task RunScenarioAsync(int seed, int scenario, ScenarioCounters totals)
+    /// <param name="hooks">The view store's test hooks, to force interleavings; null skips those steps.</param>
+    private static async Task RunScenarioAsync(int seed, int scenario, IEventStore events, IViewStore views, InMemoryViewStore? hooks, ScenarioCounters totals)
     {
         var random = new Random(HashCode.Combine(seed, scenario));
         var start = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 60 * 24 * 3));
         var clock = new FakeTimeProvider(start);
-        var events = new InMemoryEventStore();
-        var views = new InMemoryViewStore();
         var harness = new LambdaCoreHarness(events, views, clock);
         await harness.StartAsync();
         var catalog = harness.Services.GetRequiredService<AggregationCatalog>();
@@ -88,18 +117,42 @@ public sealed class InvariantTests
                     await harness.StartAsync();
                     totals.Restarts++;
                 }
+                else if (roll < 80 && hooks is null)
+                {
+                    await harness.RunHourlyAsync();
+                }
+                else if (roll < 77)
+                {
+                    // A batch commits between the query's snapshot and its read of the views.
+                    var query = NewQuery(random, clock.GetUtcNow(), start);
+                    var current = harness;
+                    hooks!.OnNextRead = async () => await current.RunHourlyAsync();
+                    Check(seed, scenario, step, catalog, sent, query, await AnswerAsync(harness, query));
+                    hooks.OnNextRead = null;
+                    totals.RacingQueries++;
+                }
                 else if (roll < 80)
+                {
+                    // Events, late ones included, arrive between the batch's seal and its commit.
+                    var batch = NewEvents(random, clock.GetUtcNow(), sent, totals);
+                    var current = harness;
+                    hooks!.OnNextCommit = async () => await current.IngestAsync(batch);
+                    await harness.RunHourlyAsync();
+                    hooks.OnNextCommit = null;
+                    totals.EventsDuringBatch += batch.Length;
+                }
+                else if (roll < 84)
                 {
                     var query = NewQuery(random, clock.GetUtcNow(), start);
                     var racing = Task.Run(() => AnswerAsync(harness, query));
                     await harness.RunHourlyAsync();
-                    Check(seed, scenario, step, catalog, events, query, await racing);
+                    Check(seed, scenario, step, catalog, sent, query, await racing);
                     totals.RacingQueries++;
                 }
                 else
                 {
                     var query = NewQuery(random, clock.GetUtcNow(), start);
-                    Check(seed, scenario, step, catalog, events, query, await AnswerAsync(harness, query));
+                    Check(seed, scenario, step, catalog, sent, query, await AnswerAsync(harness, query));
                     totals.Queries++;
                 }
             }
@@ -195,9 +248,10 @@ public sealed class InvariantTests
     private static Task<LambdaStats.Modules.View.Contracts.AggregationResult> AnswerAsync(LambdaCoreHarness harness, QuerySpec query) =>
         harness.QueryAsync(query.Aggregation, query.HubId, query.From, query.To, query.GroupBy, query.Filters, query.Limit);
 
-    private static void Check(int seed, int scenario, int step, AggregationCatalog catalog, InMemoryEventStore events, QuerySpec query, LambdaStats.Modules.View.Contracts.AggregationResult answer)
+    /// <summary>Compares an answer with the brute force over every distinct event sent, which is what the store must hold.</summary>
+    private static void Check(int seed, int scenario, int step, AggregationCatalog catalog, List<LambdaEvent> sent, QuerySpec query, LambdaStats.Modules.View.Contracts.AggregationResult answer)
     {
-        var expected = BruteForce.Answer(catalog.Get(query.Aggregation), events.All, query.HubId, query.From, query.To, query.GroupBy, query.Filters, query.Limit);
+        var expected = BruteForce.Answer(catalog.Get(query.Aggregation), sent.DistinctBy(e => e.Id), query.HubId, query.From, query.To, query.GroupBy, query.Filters, query.Limit);
         var actual = BruteForce.Of(answer);
         if (expected != actual)
         {
@@ -226,7 +280,9 @@ public sealed class InvariantTests
 
         public int Duplicates { get; set; }
 
+        public int EventsDuringBatch { get; set; }
+
         public override string ToString() =>
-            $"{Queries} queries, {RacingQueries} racing a batch, {LateEvents} late events, {Duplicates} duplicate deliveries, {Restarts} restarts";
+            $"{Queries} queries, {RacingQueries} racing a batch, {LateEvents} late events, {Duplicates} duplicate deliveries, {EventsDuringBatch} events during a batch, {Restarts} restarts";
     }
 }

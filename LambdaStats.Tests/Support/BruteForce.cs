@@ -123,9 +123,8 @@ internal static class BruteForce
 
     private static double SortValue(JsonNode node) => node switch
     {
-        JsonObject map => map.Sum(pair => pair.Value!.GetValue<double>()),
-        JsonValue value when value.TryGetValue<bool>(out var flag) => flag ? 1 : 0,
-        JsonValue value => value.GetValue<double>(),
+        JsonObject map => map.Sum(pair => double.Parse(pair.Value!.ToJsonString(), CultureInfo.InvariantCulture)),
+        JsonValue value => double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture),
         _ => 0,
     };
 
@@ -152,7 +151,7 @@ internal static class BruteForce
         null => null,
         JsonObject obj => new JsonObject(obj.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, Normalise(p.Value)))),
         JsonArray array => new JsonArray(array.Select(Normalise).ToArray()),
-        JsonValue value when value.GetValueKind() == JsonValueKind.Number => JsonValue.Create(value.GetValue<decimal>().ToString("0.############", CultureInfo.InvariantCulture)),
+        JsonValue value when value.GetValueKind() == JsonValueKind.Number => JsonValue.Create(decimal.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture).ToString("0.############", CultureInfo.InvariantCulture)),
         JsonValue value => JsonValue.Create(value.ToJsonString()),
         _ => node.DeepClone(),
     };

@@ -14,9 +14,25 @@ internal sealed class InMemoryViewStore : IViewStore
     private readonly Dictionary<(string Aggregation, long Hour), Dictionary<AggregationKey, byte[]>> hours = [];
     private readonly Dictionary<(string Aggregation, long Day), Dictionary<AggregationKey, byte[]>> days = [];
     private readonly Dictionary<string, BatchFrontier> frontiers = new(StringComparer.Ordinal);
+    private Func<Task>? onNextReadField;
+    private Func<Task>? onNextCommitField;
 
     /// <summary>Ranges read by queries, for tests that check how an answer was composed.</summary>
     public List<string> Reads { get; } = [];
+
+    /// <summary>Runs once, inside the next hourly read, before the rows are read: forces "a batch commits while a query reads".</summary>
+    public Func<Task>? OnNextRead
+    {
+        get => onNextReadField;
+        set => onNextReadField = value;
+    }
+
+    /// <summary>Runs once, inside the next commit, before the rows are written: forces "events arrive while a batch runs".</summary>
+    public Func<Task>? OnNextCommit
+    {
+        get => onNextCommitField;
+        set => onNextCommitField = value;
+    }
 
     public Task<BatchFrontier> GetFrontierAsync(string aggregation, CancellationToken cancellationToken)
     {
@@ -26,8 +42,13 @@ internal sealed class InMemoryViewStore : IViewStore
         }
     }
 
-    public Task CommitAsync(AggregationDefinition aggregation, IReadOnlyList<BucketRows<UtcHour>> hourRows, IReadOnlyList<BucketRows<UtcDay>> dayRows, BatchFrontier frontier, CancellationToken cancellationToken)
+    public async Task CommitAsync(AggregationDefinition aggregation, IReadOnlyList<BucketRows<UtcHour>> hourRows, IReadOnlyList<BucketRows<UtcDay>> dayRows, BatchFrontier frontier, CancellationToken cancellationToken)
     {
+        if (TakeHook(ref onNextCommitField) is { } hook)
+        {
+            await hook();
+        }
+
         var serialisedHours = hourRows.Select(h => (h.Bucket.Index, Serialise(h.Rows))).ToList();
         var serialisedDays = dayRows.Select(d => (d.Bucket.Index, Serialise(d.Rows))).ToList();
         lock (sync)
@@ -44,12 +65,15 @@ internal sealed class InMemoryViewStore : IViewStore
 
             frontiers[aggregation.Name] = frontier;
         }
-
-        return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken)
     {
+        if (TakeHook(ref onNextReadField) is { } hook)
+        {
+            await hook();
+        }
+
         lock (sync)
         {
             if (from < to)
@@ -57,8 +81,7 @@ internal sealed class InMemoryViewStore : IViewStore
                 Reads.Add($"hours {from}..{to}");
             }
 
-            IReadOnlyList<KeyedRow> rows = Read(hours, aggregation, filter, from.Index, to.Index);
-            return Task.FromResult(rows);
+            return Read(hours, aggregation, filter, from.Index, to.Index);
         }
     }
 
@@ -104,6 +127,8 @@ internal sealed class InMemoryViewStore : IViewStore
             return Task.FromResult(result);
         }
     }
+
+    private static Func<Task>? TakeHook(ref Func<Task>? hook) => Interlocked.Exchange(ref hook, null);
 
     private static Dictionary<AggregationKey, byte[]> Serialise(IReadOnlyDictionary<AggregationKey, AggregateRow> rows) =>
         rows.ToDictionary(row => row.Key, row => row.Value.SerializeState());

@@ -4,9 +4,9 @@ namespace LambdaStats.Modules.Storage.Sqlite;
 
 internal static partial class SqliteStorageLog
 {
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Opened the {Store} database at {Path}")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Opened the {Store} database at {Path}")]
     public static partial void DatabaseOpened(ILogger logger, string store, string path);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Debug, Message = "Committed views of aggregation {Aggregation}: {HourCount} hours, {DayCount} days, {RowCount} rows")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Debug, Message = "Committed views of aggregation {Aggregation}: {HourCount} hours, {DayCount} days, {RowCount} rows")]
     public static partial void ViewsCommitted(ILogger logger, string aggregation, int hourCount, int dayCount, int rowCount);
 }
