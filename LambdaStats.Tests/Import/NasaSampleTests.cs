@@ -64,7 +64,7 @@ public sealed class NasaSampleTests
     /// Counts GET requests for /shuttle/ documents with status 2xx or 304 by splitting each line
     /// on spaces, without the parser or the mapper. The sample has no spaces inside requests.
     /// </summary>
-    private static async Task<int> CountShuttleOpenedBySplittingAsync()
+    internal static async Task<int> CountShuttleOpenedBySplittingAsync()
     {
         string[] documentExtensions = [".html", ".htm", ".shtml", ".txt", ".pdf"];
         var count = 0;
@@ -135,7 +135,7 @@ public sealed class NasaSampleTests
     }
 
     /// <summary>Walks up from the test output folder to the repository folder that contains the sample.</summary>
-    private static string FindSampleFolder()
+    internal static string FindSampleFolder()
     {
         for (var folder = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); folder is not null; folder = folder.Parent)
         {

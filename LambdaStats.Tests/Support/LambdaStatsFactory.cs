@@ -8,7 +8,7 @@ namespace LambdaStats.Tests.Support;
 /// dispose. The Hangfire server is off (jobs run through the admin endpoint) because its shutdown
 /// wait would slow every test.
 /// </summary>
-internal sealed class LambdaStatsFactory : WebApplicationFactory<Program>
+internal class LambdaStatsFactory : WebApplicationFactory<Program>
 {
     public LambdaStatsFactory(string? dataDirectory = null)
     {

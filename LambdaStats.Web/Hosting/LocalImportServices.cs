@@ -1,0 +1,22 @@
+namespace LambdaStats.Web.Hosting;
+
+/// <summary>
+/// Services for an import into the local data directory: the service's own composition, built
+/// but not started, so no web server, bus or job server runs.
+/// </summary>
+internal static class LocalImportServices
+{
+    public static IServiceProvider Create() => Create(new Dictionary<string, string?>());
+
+    /// <param name="settings">Configuration that overrides the service's, such as <c>Storage:DataDirectory</c>.</param>
+    public static IServiceProvider Create(IReadOnlyDictionary<string, string?> settings)
+    {
+        // The import's own arguments are not configuration: the builder gets none.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration["Hosting:RunJobServer"] = "false";
+        builder.Configuration["Batch:ScheduleJobs"] = "false";
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddLambdaStats();
+        return builder.Build().Services;
+    }
+}
