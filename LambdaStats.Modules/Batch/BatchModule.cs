@@ -1,3 +1,4 @@
+using LambdaStats.Modules.Batch.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,7 +19,9 @@ public static class BatchModule
             .ValidateOnStart();
         services.AddSingleton<BatchRunner>();
         services.AddTransient<BatchJobs>();
+        services.AddSingleton<IRecomputeScheduler, RecomputeScheduler>();
         services.AddHostedService<BatchScheduleRegistrar>();
+        services.AddHostedService<BackfillStarter>();
         return services;
     }
 }

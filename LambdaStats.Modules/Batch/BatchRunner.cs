@@ -29,14 +29,21 @@ internal sealed partial class BatchRunner(
 {
     private readonly SemaphoreSlim runLock = new(1, 1);
 
-    public async Task<BatchRunSummary> RunHourlyAsync(CancellationToken cancellationToken)
+    public Task<BatchRunSummary> RunHourlyAsync(CancellationToken cancellationToken) =>
+        RunAsync(BatchRunRequest.Hourly, cancellationToken);
+
+    /// <summary>
+    /// Runs the hourly catch-up, optionally for one aggregation, with its watermark capped (a
+    /// backfill step) or with extra hours before the watermark recomputed (an operator's recompute).
+    /// </summary>
+    public async Task<BatchRunSummary> RunAsync(BatchRunRequest request, CancellationToken cancellationToken)
     {
         await runLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var end = UtcHour.Containing(clock.GetUtcNow());
             Log.HourlyRunStarting(logger, end.Start);
-            var plans = await PlanAndSealAsync(end, cancellationToken).ConfigureAwait(false);
+            var plans = await PlanAndSealAsync(request, end, cancellationToken).ConfigureAwait(false);
             var summaries = new List<AggregationRunSummary>();
             foreach (var plan in plans)
             {
@@ -71,7 +78,7 @@ internal sealed partial class BatchRunner(
         }
     }
 
-    private async Task<List<RunPlan>> PlanAndSealAsync(UtcHour end, CancellationToken cancellationToken)
+    private async Task<List<RunPlan>> PlanAndSealAsync(BatchRunRequest request, UtcHour end, CancellationToken cancellationToken)
     {
         var plans = new List<RunPlan>();
         using (await gate.EnterAsync(cancellationToken).ConfigureAwait(false))
@@ -79,14 +86,15 @@ internal sealed partial class BatchRunner(
             try
             {
                 var sequence = await store.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
-                foreach (var definition in catalog.All)
+                foreach (var definition in catalog.All.Where(request.Includes))
                 {
                     var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
                     var from = frontier.Watermark;
-                    var to = UtcHour.Max(from, end);
-                    var rewritten = frontier.IsInitial
+                    var to = UtcHour.Max(from, request.WatermarkCap is { } cap ? UtcHour.Min(cap, end) : end);
+                    var late = frontier.IsInitial
                         ? []
                         : await store.GetHoursWithEventsAsync(definition.EventType, UtcHour.MinValue, from, frontier.Sequence, sequence, cancellationToken).ConfigureAwait(false);
+                    var rewritten = late.Union(request.RecomputedHoursBefore(from)).Order().ToList();
                     var newHours = await store.GetHoursWithEventsAsync(definition.EventType, from, to, 0, sequence, cancellationToken).ConfigureAwait(false);
                     var plan = new RunPlan(definition, frontier, to, sequence, rewritten, newHours);
                     await publisher.Publish(new BatchStarting(definition.Name, from, to, sequence, rewritten), cancellationToken).ConfigureAwait(false);
@@ -122,7 +130,7 @@ internal sealed partial class BatchRunner(
             var days = await RebuildDaysWithLateEventsAsync(plan, hours, cancellationToken).ConfigureAwait(false);
             var frontier = new BatchFrontier(plan.To, plan.Sequence, plan.Frontier.DailyWatermark);
             await views.CommitAsync(definition, hours, days, frontier, cancellationToken).ConfigureAwait(false);
-            await publisher.Publish(new BatchCompleted(definition.Name, frontier), CancellationToken.None).ConfigureAwait(false);
+            await publisher.Publish(new BatchCompleted(definition.Name, frontier, hours), CancellationToken.None).ConfigureAwait(false);
 
             Log.AggregationCompleted(logger, definition.Name, plan.NewHours.Count, plan.RewrittenHours.Count, frontier.Watermark.Start, frontier.Sequence);
             return new AggregationRunSummary(definition.Name, frontier.Watermark, hours.Count, null);

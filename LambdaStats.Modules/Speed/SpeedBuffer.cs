@@ -18,7 +18,7 @@ namespace LambdaStats.Modules.Speed;
 /// sequence, the hours before the new watermark: the views now hold those events. Hours the batch
 /// has not covered stay, however far behind it is. Every member takes the same lock.
 /// </remarks>
-internal sealed class SpeedBuffer(AggregationDefinition definition)
+internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCheck? divergenceCheck = null)
 {
     private readonly object sync = new();
     private readonly List<Segment> segments = [new Segment()];
@@ -85,10 +85,16 @@ internal sealed class SpeedBuffer(AggregationDefinition definition)
         }
     }
 
-    public void Complete(BatchFrontier newFrontier)
+    /// <param name="computedHours">Hours the batch wrote; those at or after the previous watermark are compared with the buffers first.</param>
+    public void Complete(BatchFrontier newFrontier, IReadOnlyList<BucketRows<UtcHour>>? computedHours = null)
     {
         lock (sync)
         {
+            if (divergenceCheck is not null && definition.SpeedLayer && computedHours is not null)
+            {
+                CompareWithBatch(newFrontier, computedHours);
+            }
+
             frontier = newFrontier;
             foreach (var segment in segments)
             {
@@ -100,6 +106,32 @@ internal sealed class SpeedBuffer(AggregationDefinition definition)
 
             segments.RemoveAll(segment => segment.SealedAt is not null && segment.IsEmpty);
             EndRewrite();
+        }
+    }
+
+    /// <summary>
+    /// The buffers hold every event of an hour at or after the previous watermark, so for such an
+    /// hour the rows sealed at or below the run's sequence must equal the batch's rows.
+    /// </summary>
+    private void CompareWithBatch(BatchFrontier newFrontier, IReadOnlyList<BucketRows<UtcHour>> computedHours)
+    {
+        foreach (var computed in computedHours)
+        {
+            if (computed.Bucket < frontier.Watermark || computed.Bucket >= newFrontier.Watermark)
+            {
+                continue;
+            }
+
+            var buffered = new Dictionary<AggregationKey, AggregateRow>();
+            foreach (var segment in segments)
+            {
+                if (segment.SealedAt is { } sealedAt && sealedAt <= newFrontier.Sequence)
+                {
+                    segment.MergeHourInto(computed.Bucket, buffered);
+                }
+            }
+
+            divergenceCheck!.Compare(definition, computed.Bucket, buffered, computed.Rows);
         }
     }
 
@@ -240,6 +272,26 @@ internal sealed class SpeedBuffer(AggregationDefinition definition)
         }
 
         public IReadOnlyList<UtcHour> DescribeHours() => hours.Keys.Order().ToArray();
+
+        public void MergeHourInto(UtcHour hour, Dictionary<AggregationKey, AggregateRow> destination)
+        {
+            if (!hours.TryGetValue(hour, out var buffer))
+            {
+                return;
+            }
+
+            foreach (var (key, row) in buffer.Rows)
+            {
+                if (destination.TryGetValue(key, out var merged))
+                {
+                    merged.Merge(row);
+                }
+                else
+                {
+                    destination.Add(key, row.Clone());
+                }
+            }
+        }
     }
 
     /// <summary>The rows of one hour, and the earliest and latest occurrence buffered in it.</summary>

@@ -10,22 +10,29 @@ internal sealed class SpeedLayer : ISpeedLayer
 {
     private readonly Dictionary<string, SpeedBuffer> buffers;
     private readonly Dictionary<EventType, SpeedBuffer[]> buffersByType;
-    private volatile bool ready;
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public SpeedLayer(AggregationCatalog catalog)
+    public SpeedLayer(AggregationCatalog catalog, DivergenceCheck divergenceCheck)
     {
-        buffers = catalog.All.ToDictionary(definition => definition.Name, definition => new SpeedBuffer(definition), StringComparer.Ordinal);
+        Divergences = divergenceCheck;
+        buffers = catalog.All.ToDictionary(definition => definition.Name, definition => new SpeedBuffer(definition, divergenceCheck), StringComparer.Ordinal);
         buffersByType = buffers.Values
             .Where(buffer => buffer.Definition.SpeedLayer)
             .GroupBy(buffer => buffer.Definition.EventType)
             .ToDictionary(group => group.Key, group => group.ToArray());
     }
 
-    public bool IsReady => ready;
+    public DivergenceCheck Divergences { get; }
+
+    public long DivergenceCount => Divergences.Total;
+
+    public bool IsReady => ready.Task.IsCompletedSuccessfully;
 
     public IEnumerable<SpeedBuffer> Buffers => buffers.Values;
 
-    public void MarkReady() => ready = true;
+    public void MarkReady() => ready.TrySetResult();
+
+    public Task WhenReadyAsync(CancellationToken cancellationToken) => ready.Task.WaitAsync(cancellationToken);
 
     public SpeedBuffer Get(string aggregation) =>
         buffers.TryGetValue(aggregation, out var buffer)

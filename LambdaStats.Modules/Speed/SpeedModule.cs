@@ -8,6 +8,8 @@ public static class SpeedModule
     /// <summary>Registers the in-memory speed layer and the startup rebuild of its buffers.</summary>
     public static IServiceCollection AddSpeedModule(this IServiceCollection services)
     {
+        services.AddMetrics();
+        services.AddSingleton<DivergenceCheck>();
         services.AddSingleton<SpeedLayer>();
         services.AddSingleton<ISpeedLayer>(provider => provider.GetRequiredService<SpeedLayer>());
         services.AddSingleton<SpeedRebuilder>();

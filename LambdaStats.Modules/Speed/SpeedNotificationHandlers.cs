@@ -26,7 +26,7 @@ internal sealed class SpeedNotificationHandlers(SpeedLayer speed) :
 
     public ValueTask Handle(BatchCompleted notification, CancellationToken cancellationToken)
     {
-        speed.Get(notification.Aggregation).Complete(notification.Frontier);
+        speed.Get(notification.Aggregation).Complete(notification.Frontier, notification.ComputedHours);
         return ValueTask.CompletedTask;
     }
 

@@ -21,28 +21,34 @@ internal sealed partial class SpeedRebuilder(
     {
         using (await gate.EnterAsync(cancellationToken).ConfigureAwait(false))
         {
-            var maxSequence = await events.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var buffer in speed.Buffers)
-            {
-                var definition = buffer.Definition;
-                var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
-                var loaded = new List<LambdaEvent>();
-                if (definition.SpeedLayer)
-                {
-                    await foreach (var e in events.ScanAsync(definition.EventType, frontier.Watermark.Start, DateTimeOffset.MaxValue, 0, maxSequence, cancellationToken).ConfigureAwait(false))
-                    {
-                        loaded.Add(e);
-                    }
+            await RebuildHoldingGateAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-                    await foreach (var e in events.ScanAsync(definition.EventType, DateTimeOffset.MinValue, frontier.Watermark.Start, frontier.Sequence, maxSequence, cancellationToken).ConfigureAwait(false))
-                    {
-                        loaded.Add(e);
-                    }
+    /// <summary>Rebuilds while the caller holds the ingestion gate.</summary>
+    public async Task RebuildHoldingGateAsync(CancellationToken cancellationToken)
+    {
+        var maxSequence = await events.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var buffer in speed.Buffers)
+        {
+            var definition = buffer.Definition;
+            var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
+            var loaded = new List<LambdaEvent>();
+            if (definition.SpeedLayer)
+            {
+                await foreach (var e in events.ScanAsync(definition.EventType, frontier.Watermark.Start, DateTimeOffset.MaxValue, 0, maxSequence, cancellationToken).ConfigureAwait(false))
+                {
+                    loaded.Add(e);
                 }
 
-                buffer.Reset(frontier, loaded);
-                Log.BufferRebuilt(logger, definition.Name, loaded.Count, frontier.IsInitial ? null : frontier.Watermark.Start, frontier.Sequence);
+                await foreach (var e in events.ScanAsync(definition.EventType, DateTimeOffset.MinValue, frontier.Watermark.Start, frontier.Sequence, maxSequence, cancellationToken).ConfigureAwait(false))
+                {
+                    loaded.Add(e);
+                }
             }
+
+            buffer.Reset(frontier, loaded);
+            Log.BufferRebuilt(logger, definition.Name, loaded.Count, frontier.IsInitial ? null : frontier.Watermark.Start, frontier.Sequence);
         }
 
         speed.MarkReady();

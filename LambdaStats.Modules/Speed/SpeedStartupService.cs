@@ -1,22 +1,57 @@
+using LambdaStats.Modules.Events.Contracts;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace LambdaStats.Modules.Speed;
 
-/// <summary>Rebuilds the speed buffers before the host starts consuming events or serving queries.</summary>
-internal sealed partial class SpeedStartupService(SpeedRebuilder rebuilder, ILogger<SpeedStartupService> logger) : IHostedService
+/// <summary>
+/// Rebuilds the speed buffers in the background at startup. The ingestion gate is taken before
+/// <see cref="StartAsync"/> returns, so no event is ingested before the rebuild has read the
+/// store; queries wait for <see cref="SpeedLayer.WhenReadyAsync"/>, and <c>/health/ready</c>
+/// reports not ready until then while <c>/health/live</c> answers at once.
+/// </summary>
+internal sealed partial class SpeedStartupService(
+    SpeedRebuilder rebuilder,
+    IngestionGate gate,
+    IHostApplicationLifetime lifetime,
+    ILogger<SpeedStartupService> logger) : IHostedService
 {
+    private Task rebuild = Task.CompletedTask;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Log.Starting(logger);
-        await rebuilder.RebuildAsync(cancellationToken).ConfigureAwait(false);
-        Log.Started(logger);
+        var held = await gate.EnterAsync(cancellationToken).ConfigureAwait(false);
+        rebuild = Task.Run(() => RebuildAsync(held), CancellationToken.None);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await rebuild.WaitAsync(cancellationToken).ConfigureAwait(false);
         Log.Stopped(logger);
-        return Task.CompletedTask;
+    }
+
+    private async Task RebuildAsync(IDisposable held)
+    {
+        try
+        {
+            using (held)
+            {
+                await rebuilder.RebuildHoldingGateAsync(lifetime.ApplicationStopping).ConfigureAwait(false);
+            }
+
+            Log.Started(logger);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            Log.RebuildCancelled(logger);
+        }
+        catch (Exception exception)
+        {
+            // Serving answers without the rebuilt buffers would undercount: stop instead.
+            Log.RebuildFailed(logger, exception);
+            lifetime.StopApplication();
+        }
     }
 
     private static partial class Log
@@ -24,10 +59,16 @@ internal sealed partial class SpeedStartupService(SpeedRebuilder rebuilder, ILog
         [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Speed layer starting: rebuilding buffers from the event store")]
         public static partial void Starting(ILogger logger);
 
-        [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Speed layer started")]
+        [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Speed layer ready")]
         public static partial void Started(ILogger logger);
 
         [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "Speed layer stopped")]
         public static partial void Stopped(ILogger logger);
+
+        [LoggerMessage(EventId = 3013, Level = LogLevel.Critical, Message = "Speed layer rebuild failed; stopping the service because its answers would miss events")]
+        public static partial void RebuildFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 3014, Level = LogLevel.Information, Message = "Speed layer rebuild cancelled by shutdown")]
+        public static partial void RebuildCancelled(ILogger logger);
     }
 }

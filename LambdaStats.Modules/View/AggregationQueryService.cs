@@ -9,7 +9,7 @@ namespace LambdaStats.Modules.View;
 
 /// <summary>
 /// Composes an answer as batch views for whole hours before the watermark, plus speed buffers,
-/// plus the event store for the partial hours at the edges of the period.
+/// plus the event store for partial hours that the buffers cannot answer.
 /// </summary>
 /// <remarks>
 /// The watermark and the speed rows come from one snapshot. Views before the watermark change
@@ -23,6 +23,7 @@ internal sealed partial class AggregationQueryService(
     IEventStore events,
     ILogger<AggregationQueryService> logger) : IAggregationQueries
 {
+    public const int MaxSeriesBuckets = 10_000;
     private const int MaxAttempts = 20;
 
     public async Task<AggregationResult> QueryAsync(AggregationQuery query, CancellationToken cancellationToken)
@@ -30,35 +31,44 @@ internal sealed partial class AggregationQueryService(
         var definition = Resolve(query);
         var filter = BuildFilter(definition, query);
         var groupIndex = ResolveGroupBy(definition, query.GroupBy);
+        var buckets = query.Bucket is { } bucket
+            ? SeriesBuckets.Split(query.From, query.To, query.TimeZone ?? TimeZoneInfo.Utc, bucket, MaxSeriesBuckets)
+            : [(query.From, query.To)];
+
+        await speed.WhenReadyAsync(cancellationToken).ConfigureAwait(false);
+        var composed = await ComposeAsync(definition, filter, buckets, cancellationToken).ConfigureAwait(false);
 
         var rows = new Dictionary<AggregationKey, AggregateRow>();
-        var (frontier, edges) = await ReadHoursAsync(definition, filter, query.From, query.To, rows, cancellationToken).ConfigureAwait(false);
-        foreach (var (from, to) in edges)
+        foreach (var bucketRows in composed.Buckets)
         {
-            await ReadEdgeAsync(definition, filter, from, to, rows, cancellationToken).ConfigureAwait(false);
+            foreach (var (key, row) in bucketRows)
+            {
+                MergeInto(rows, key, row.Clone());
+            }
         }
 
-        return Reduce(definition, query, frontier, rows, groupIndex);
+        var series = query.Bucket is null
+            ? []
+            : buckets.Select((range, i) => new SeriesPoint(range.From, Total(definition, composed.Buckets[i].Values))).ToList();
+        var (totals, groups) = Reduce(definition, query, rows, groupIndex);
+        return new AggregationResult(definition, query, composed.Frontier, totals, groups, series, composed.IncludesLateEvents, composed.ProvisionalFrom);
     }
 
     /// <summary>
-    /// Reads every hour that [<paramref name="from"/>, <paramref name="to"/>) touches from one
-    /// speed snapshot and the views before its watermark. A partial hour at an edge comes from
-    /// the speed buffers when they hold all of that hour and all of it lies inside the period
-    /// (the usual "until now" case); otherwise it is returned as an edge to read from the store.
+    /// Reads the rows of every bucket from one speed snapshot and the views before its watermark.
+    /// A whole hour comes from the views (before the watermark) and the speed buffers (late events
+    /// before it, everything at or after it). A partial hour comes from the speed buffers when they
+    /// hold all of that hour and every buffered event of it lies inside the bucket (the usual "until
+    /// now" case), and from the event store otherwise.
     /// </summary>
-    private async Task<(BatchFrontier Frontier, List<(DateTimeOffset From, DateTimeOffset To)> Edges)> ReadHoursAsync(
+    private async Task<Composition> ComposeAsync(
         AggregationDefinition definition,
         KeyFilter filter,
-        DateTimeOffset from,
-        DateTimeOffset to,
-        Dictionary<AggregationKey, AggregateRow> rows,
+        IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> buckets,
         CancellationToken cancellationToken)
     {
-        var first = UtcHour.Containing(from);
-        var end = CeilingHour(to);
-        var wholeFrom = CeilingHour(from);
-        var wholeTo = UtcHour.Containing(to);
+        var first = UtcHour.Containing(buckets[0].From);
+        var end = CeilingHour(buckets[^1].To);
         for (var attempt = 1; ; attempt++)
         {
             var snapshot = speed.TakeSnapshot(definition, filter, first, end);
@@ -69,9 +79,16 @@ internal sealed partial class AggregationQueryService(
             }
 
             var watermark = snapshot.Frontier.Watermark;
-            var viewRows = wholeFrom < wholeTo
-                ? await ReadViewsAsync(definition, filter, wholeFrom, UtcHour.Min(wholeTo, watermark), snapshot.Frontier.DailyWatermark, cancellationToken).ConfigureAwait(false)
-                : [];
+            var viewRows = new List<List<KeyedRow>>(buckets.Count);
+            foreach (var (from, to) in buckets)
+            {
+                var wholeFrom = CeilingHour(from);
+                var wholeTo = UtcHour.Min(UtcHour.Containing(to), watermark);
+                viewRows.Add(wholeFrom < wholeTo
+                    ? await ReadViewsAsync(definition, filter, wholeFrom, wholeTo, snapshot.Frontier.DailyWatermark, cancellationToken).ConfigureAwait(false)
+                    : []);
+            }
+
             if (!speed.IsStillValid(snapshot))
             {
                 Log.QueryRetried(logger, definition.Name, attempt);
@@ -83,61 +100,73 @@ internal sealed partial class AggregationQueryService(
                 continue;
             }
 
-            var edges = new List<(DateTimeOffset From, DateTimeOffset To)>();
-            var storeHours = new HashSet<UtcHour>();
-            foreach (var (hour, edgeFrom, edgeTo) in PartialHours(from, to))
-            {
-                var served = hour >= watermark
-                    && (!snapshot.HourBounds.TryGetValue(hour, out var bounds) || bounds.IsWithin(edgeFrom, edgeTo));
-                if (!served)
-                {
-                    storeHours.Add(hour);
-                    edges.Add((edgeFrom, edgeTo));
-                }
-            }
+            return await AssembleAsync(definition, filter, buckets, snapshot, viewRows, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-            rows.Clear();
-            foreach (var row in viewRows)
+    private async Task<Composition> AssembleAsync(
+        AggregationDefinition definition,
+        KeyFilter filter,
+        IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> buckets,
+        SpeedSnapshot snapshot,
+        List<List<KeyedRow>> viewRows,
+        CancellationToken cancellationToken)
+    {
+        var watermark = snapshot.Frontier.Watermark;
+        var speedByHour = snapshot.Rows.GroupBy(row => row.Hour).ToDictionary(group => group.Key, group => group.ToList());
+        var result = new List<Dictionary<AggregationKey, AggregateRow>>(buckets.Count);
+        var includesLate = false;
+        DateTimeOffset? provisionalFrom = null;
+        for (var i = 0; i < buckets.Count; i++)
+        {
+            var (from, to) = buckets[i];
+            var rows = new Dictionary<AggregationKey, AggregateRow>();
+            foreach (var row in viewRows[i])
             {
                 MergeInto(rows, row.Key, row.Row);
             }
 
-            foreach (var row in snapshot.Rows)
+            var speedHours = WholeHours(from, to).ToList();
+            foreach (var (hour, edgeFrom, edgeTo) in PartialHours(from, to))
             {
-                if (!storeHours.Contains(row.Hour))
+                var served = hour >= watermark
+                    && (!snapshot.HourBounds.TryGetValue(hour, out var bounds) || bounds.IsWithin(edgeFrom, edgeTo));
+                if (served)
                 {
-                    MergeInto(rows, row.Key, row.Row);
+                    speedHours.Add(hour);
+                }
+                else
+                {
+                    await ReadEdgeAsync(definition, filter, edgeFrom, edgeTo, rows, cancellationToken).ConfigureAwait(false);
+                    provisionalFrom ??= edgeFrom;
                 }
             }
 
-            return (snapshot.Frontier, edges);
-        }
-    }
-
-    /// <summary>Returns the hours that the period covers only in part, with the part it covers.</summary>
-    private static IEnumerable<(UtcHour Hour, DateTimeOffset From, DateTimeOffset To)> PartialHours(DateTimeOffset from, DateTimeOffset to)
-    {
-        var first = UtcHour.Containing(from);
-        var last = UtcHour.Containing(to);
-        if (first == last || (first.Next == last && UtcHour.IsOnTheHour(to)))
-        {
-            if (!UtcHour.IsOnTheHour(from) || !UtcHour.IsOnTheHour(to))
+            foreach (var hour in speedHours)
             {
-                yield return (first, from, to);
+                if (!speedByHour.TryGetValue(hour, out var hourRows))
+                {
+                    continue;
+                }
+
+                includesLate |= hour < watermark;
+                provisionalFrom = Earliest(provisionalFrom, UtcHour.Max(hour, UtcHour.Containing(from)).Start);
+                foreach (var row in hourRows)
+                {
+                    MergeInto(rows, row.Key, row.Row.Clone());
+                }
             }
 
-            yield break;
+            result.Add(rows);
         }
 
-        if (!UtcHour.IsOnTheHour(from))
+        var periodEnd = buckets[^1].To;
+        if (periodEnd > watermark.Start)
         {
-            yield return (first, from, first.End);
+            provisionalFrom = Earliest(provisionalFrom, watermark.Start > buckets[0].From ? watermark.Start : buckets[0].From);
         }
 
-        if (!UtcHour.IsOnTheHour(to))
-        {
-            yield return (last, last.Start, to);
-        }
+        return new Composition(snapshot.Frontier, result, includesLate, provisionalFrom);
     }
 
     /// <summary>Reads [from, to): daily views for whole UTC days before the daily watermark, hourly views for the rest.</summary>
@@ -150,11 +179,6 @@ internal sealed partial class AggregationQueryService(
         CancellationToken cancellationToken)
     {
         var result = new List<KeyedRow>();
-        if (from >= to)
-        {
-            return result;
-        }
-
         var firstDay = UtcDay.FirstStartingAtOrAfter(from);
         var endDay = new UtcDay(Math.Min(to.Index / 24, dailyWatermark.Index));
         if (firstDay < endDay)
@@ -180,11 +204,6 @@ internal sealed partial class AggregationQueryService(
         Dictionary<AggregationKey, AggregateRow> rows,
         CancellationToken cancellationToken)
     {
-        if (from >= to)
-        {
-            return;
-        }
-
         await foreach (var e in events.ScanAsync(definition.EventType, from, to, 0, long.MaxValue, cancellationToken).ConfigureAwait(false))
         {
             var key = definition.KeyOf(e);
@@ -203,6 +222,41 @@ internal sealed partial class AggregationQueryService(
         }
     }
 
+    /// <summary>Hours wholly inside [from, to).</summary>
+    private static IEnumerable<UtcHour> WholeHours(DateTimeOffset from, DateTimeOffset to)
+    {
+        for (var hour = CeilingHour(from); hour.End <= to; hour = hour.Next)
+        {
+            yield return hour;
+        }
+    }
+
+    /// <summary>Hours that [from, to) covers only in part, with the part it covers.</summary>
+    private static IEnumerable<(UtcHour Hour, DateTimeOffset From, DateTimeOffset To)> PartialHours(DateTimeOffset from, DateTimeOffset to)
+    {
+        var first = UtcHour.Containing(from);
+        var last = UtcHour.Containing(to);
+        if (first == last || (first.Next == last && UtcHour.IsOnTheHour(to)))
+        {
+            if (!UtcHour.IsOnTheHour(from) || !UtcHour.IsOnTheHour(to))
+            {
+                yield return (first, from, to);
+            }
+
+            yield break;
+        }
+
+        if (!UtcHour.IsOnTheHour(from))
+        {
+            yield return (first, from, first.End);
+        }
+
+        if (!UtcHour.IsOnTheHour(to))
+        {
+            yield return (last, last.Start, to);
+        }
+    }
+
     private static void MergeInto(Dictionary<AggregationKey, AggregateRow> rows, AggregationKey key, AggregateRow row)
     {
         if (rows.TryGetValue(key, out var existing))
@@ -215,23 +269,32 @@ internal sealed partial class AggregationQueryService(
         }
     }
 
-    private static AggregationResult Reduce(
+    private static AggregateRow Total(AggregationDefinition definition, IEnumerable<AggregateRow> rows)
+    {
+        var total = definition.CreateTotalRow();
+        foreach (var row in rows)
+        {
+            row.AddToTotal(total);
+        }
+
+        return total;
+    }
+
+    private static (AggregateRow Totals, List<GroupResult> Groups) Reduce(
         AggregationDefinition definition,
         AggregationQuery query,
-        BatchFrontier frontier,
         Dictionary<AggregationKey, AggregateRow> rows,
         int groupIndex)
     {
-        var totals = definition.CreateTotalRow();
+        var totals = Total(definition, rows.Values);
+        if (groupIndex < 0)
+        {
+            return (totals, []);
+        }
+
         var groups = new Dictionary<string, AggregateRow>(StringComparer.Ordinal);
         foreach (var (key, row) in rows)
         {
-            row.AddToTotal(totals);
-            if (groupIndex < 0)
-            {
-                continue;
-            }
-
             if (!groups.TryGetValue(key[groupIndex], out var group))
             {
                 group = definition.CreateTotalRow();
@@ -241,14 +304,14 @@ internal sealed partial class AggregationQueryService(
             row.AddToTotal(group);
         }
 
-        var field = groupIndex < 0 ? string.Empty : EventFields.JsonName(definition.Key[groupIndex]);
+        var field = EventFields.JsonName(definition.Key[groupIndex]);
         var sorted = groups
             .OrderByDescending(pair => pair.Value.Outputs[0].SortValue)
             .ThenBy(pair => pair.Key, StringComparer.Ordinal)
             .Take(query.Limit)
             .Select(pair => new GroupResult(field, pair.Key, pair.Value))
             .ToList();
-        return new AggregationResult(definition, query, frontier, totals, sorted);
+        return (totals, sorted);
     }
 
     private AggregationDefinition Resolve(AggregationQuery query)
@@ -312,11 +375,21 @@ internal sealed partial class AggregationQueryService(
     private static string DescribeKeyFields(AggregationDefinition definition) =>
         definition.Key.Count > 1 ? string.Join(", ", definition.Key.Skip(1).Select(EventFields.JsonName)) : "none";
 
+    private static DateTimeOffset Earliest(DateTimeOffset? known, DateTimeOffset candidate) =>
+        known is { } value && value < candidate ? value : candidate;
+
     private static UtcHour CeilingHour(DateTimeOffset instant)
     {
         var hour = UtcHour.Containing(instant);
         return UtcHour.IsOnTheHour(instant) ? hour : hour.Next;
     }
+
+    /// <summary>The rows of each bucket, and what the answer says about its completeness.</summary>
+    private sealed record Composition(
+        BatchFrontier Frontier,
+        List<Dictionary<AggregationKey, AggregateRow>> Buckets,
+        bool IncludesLateEvents,
+        DateTimeOffset? ProvisionalFrom);
 
     private static partial class Log
     {

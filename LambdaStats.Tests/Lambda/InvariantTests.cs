@@ -26,6 +26,22 @@ public sealed class InvariantTests
     private static readonly string[] Hubs = ["h1", "h2", "h3"];
     private static readonly string[] Media = ["m1", "m2", "m3", "m4", "m5"];
 
+    /// <summary>Zones with whole-hour, +05:30, +05:45 and -03:30 offsets, two of them with DST.</summary>
+    private static readonly TimeZoneInfo[] Zones =
+        new[] { "UTC", "Europe/Paris", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns" }.Select(TimeZoneInfo.FindSystemTimeZoneById).ToArray();
+
+    /// <summary>Scenario starts a few days before DST changes in Europe/Paris and America/St_Johns, and in a quiet month.</summary>
+    private static readonly DateTimeOffset[] StartDays =
+    [
+        new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero),
+        new(2026, 3, 6, 0, 0, 0, TimeSpan.Zero),
+        new(2026, 3, 27, 0, 0, 0, TimeSpan.Zero),
+        new(2026, 10, 23, 0, 0, 0, TimeSpan.Zero),
+        new(2026, 10, 30, 0, 0, 0, TimeSpan.Zero),
+    ];
+
+    private static int seriesQueries;
+
     [Test]
     public async Task Answers_AnyInterleaving_EqualBruteForce()
     {
@@ -62,10 +78,11 @@ public sealed class InvariantTests
 
     private static void AssertCoverage(int scenarios, int seed, ScenarioCounters totals, bool forcedInterleavings)
     {
-        TestContext.Out.WriteLine($"{scenarios} scenarios (seed {seed}): {totals}");
+        TestContext.Out.WriteLine($"{scenarios} scenarios (seed {seed}): {totals}; {seriesQueries} series queries so far");
         Assert.Multiple(() =>
         {
             Assert.That(totals.Queries, Is.GreaterThan(scenarios), "queries compared");
+            Assert.That(seriesQueries, Is.GreaterThan(0), "queries with a series");
             Assert.That(totals.RacingQueries, Is.GreaterThan(0), "queries racing with a batch");
             Assert.That(totals.LateEvents, Is.GreaterThan(0), "late events ingested");
             Assert.That(totals.Restarts, Is.GreaterThan(0), "restarts");
@@ -81,7 +98,7 @@ public sealed class InvariantTests
     private static async Task RunScenarioAsync(int seed, int scenario, IEventStore events, IViewStore views, InMemoryViewStore? hooks, ScenarioCounters totals)
     {
         var random = new Random(HashCode.Combine(seed, scenario));
-        var start = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 60 * 24 * 3));
+        var start = StartDays[random.Next(StartDays.Length)].AddMinutes(random.Next(0, 60 * 24 * 3));
         var clock = new FakeTimeProvider(start);
         var harness = new LambdaCoreHarness(events, views, clock);
         await harness.StartAsync();
@@ -112,6 +129,7 @@ public sealed class InvariantTests
                 }
                 else if (roll < 74)
                 {
+                    AssertNoDivergence(harness, seed, scenario);
                     await harness.DisposeAsync();
                     harness = new LambdaCoreHarness(events, views, clock);
                     await harness.StartAsync();
@@ -159,7 +177,18 @@ public sealed class InvariantTests
         }
         finally
         {
+            AssertNoDivergence(harness, seed, scenario);
             await harness.DisposeAsync();
+        }
+    }
+
+    /// <summary>Every hour the batch completed matched the speed layer's buffers, key by key.</summary>
+    private static void AssertNoDivergence(LambdaCoreHarness harness, int seed, int scenario)
+    {
+        var divergences = harness.Speed.DivergenceCount;
+        if (divergences != 0)
+        {
+            Assert.Fail($"Seed {seed}, scenario {scenario}: {divergences} keys diverged between the speed buffers and the batch views (see the log).");
         }
     }
 
@@ -242,16 +271,28 @@ public sealed class InvariantTests
             ? new Dictionary<string, string> { ["mediaId"] = Media[random.Next(Media.Length)] }
             : null;
         var limit = random.Next(3) == 0 ? random.Next(1, 4) : 100;
-        return new QuerySpec(aggregation, Hubs[random.Next(Hubs.Length)], from, to, groupBy, filters, limit);
+        SeriesBucket? bucket = random.Next(4) switch
+        {
+            0 => SeriesBucket.Hour,
+            1 => SeriesBucket.Day,
+            _ => null,
+        };
+        var zone = bucket is null ? null : Zones[random.Next(Zones.Length)];
+        return new QuerySpec(aggregation, Hubs[random.Next(Hubs.Length)], from, to, groupBy, filters, limit, zone, bucket);
     }
 
     private static Task<LambdaStats.Modules.View.Contracts.AggregationResult> AnswerAsync(LambdaCoreHarness harness, QuerySpec query) =>
-        harness.QueryAsync(query.Aggregation, query.HubId, query.From, query.To, query.GroupBy, query.Filters, query.Limit);
+        harness.QueryAsync(query.Aggregation, query.HubId, query.From, query.To, query.GroupBy, query.Filters, query.Limit, query.Zone, query.Bucket);
 
     /// <summary>Compares an answer with the brute force over every distinct event sent, which is what the store must hold.</summary>
     private static void Check(int seed, int scenario, int step, AggregationCatalog catalog, List<LambdaEvent> sent, QuerySpec query, LambdaStats.Modules.View.Contracts.AggregationResult answer)
     {
-        var expected = BruteForce.Answer(catalog.Get(query.Aggregation), sent.DistinctBy(e => e.Id), query.HubId, query.From, query.To, query.GroupBy, query.Filters, query.Limit);
+        if (query.Bucket is not null)
+        {
+            Interlocked.Increment(ref seriesQueries);
+        }
+
+        var expected = BruteForce.Answer(catalog.Get(query.Aggregation), sent.DistinctBy(e => e.Id), query.HubId, query.From, query.To, query.GroupBy, query.Filters, query.Limit, query.Zone, query.Bucket);
         var actual = BruteForce.Of(answer);
         if (expected != actual)
         {
@@ -262,10 +303,10 @@ public sealed class InvariantTests
     private static int ReadSetting(string name, int defaultValue) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : defaultValue;
 
-    private sealed record QuerySpec(string Aggregation, string HubId, DateTimeOffset From, DateTimeOffset To, string? GroupBy, Dictionary<string, string>? Filters, int Limit)
+    private sealed record QuerySpec(string Aggregation, string HubId, DateTimeOffset From, DateTimeOffset To, string? GroupBy, Dictionary<string, string>? Filters, int Limit, TimeZoneInfo? Zone, SeriesBucket? Bucket)
     {
         public override string ToString() =>
-            $"{Aggregation} hub {HubId} [{From:O}, {To:O}) groupBy {GroupBy ?? "-"} filters {(Filters is null ? "-" : string.Join(",", Filters))} limit {Limit}";
+            $"{Aggregation} hub {HubId} [{From:O}, {To:O}) groupBy {GroupBy ?? "-"} filters {(Filters is null ? "-" : string.Join(",", Filters))} limit {Limit} bucket {Bucket?.ToString() ?? "-"} tz {Zone?.Id ?? "-"}";
     }
 
     private sealed class ScenarioCounters

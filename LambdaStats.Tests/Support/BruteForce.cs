@@ -21,7 +21,9 @@ internal static class BruteForce
         DateTimeOffset to,
         string? groupBy = null,
         IReadOnlyDictionary<string, string>? filters = null,
-        int limit = 100)
+        int limit = 100,
+        TimeZoneInfo? zone = null,
+        SeriesBucket? bucket = null)
     {
         var keyNames = definition.Key.Select(EventFields.JsonName).ToList();
         var matching = events
@@ -44,7 +46,52 @@ internal static class BruteForce
             result["groups"] = new JsonArray(groups);
         }
 
+        if (bucket is { } size)
+        {
+            var boundaries = LocalBoundaries(from, to, zone ?? TimeZoneInfo.Utc, size);
+            var points = new List<JsonNode>();
+            for (var i = 0; i < boundaries.Count - 1; i++)
+            {
+                var (start, end) = (boundaries[i], boundaries[i + 1]);
+                var inBucket = matching.Where(e => e.OccurredAt >= start && e.OccurredAt < end)
+                    .GroupBy(e => string.Join("\u0001", keyNames.Select(k => Field(e, k))))
+                    .ToList();
+                points.Add(new JsonObject { ["start"] = start.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture), ["values"] = Values(definition, inBucket) });
+            }
+
+            result["series"] = new JsonArray(points.ToArray());
+        }
+
         return Canonical(result);
+    }
+
+    /// <summary>
+    /// Bucket boundaries found by walking the period a quarter of an hour at a time and keeping
+    /// the instants whose local time is on the hour (or at midnight): every offset in use is a
+    /// whole number of quarter hours. Independent of the service's own computation.
+    /// </summary>
+    public static List<DateTimeOffset> LocalBoundaries(DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone, SeriesBucket bucket)
+    {
+        var quarter = TimeSpan.FromMinutes(15);
+        var boundaries = new List<DateTimeOffset> { from };
+        var t = new DateTimeOffset(from.UtcTicks - from.UtcTicks % quarter.Ticks, TimeSpan.Zero);
+        for (; t < to; t += quarter)
+        {
+            if (t <= from)
+            {
+                continue;
+            }
+
+            var local = TimeZoneInfo.ConvertTime(t, zone);
+            var isBoundary = local.Minute == 0 && (bucket == SeriesBucket.Hour || local.Hour == 0);
+            if (isBoundary)
+            {
+                boundaries.Add(t);
+            }
+        }
+
+        boundaries.Add(to);
+        return boundaries;
     }
 
     /// <summary>Canonical JSON of an answer's totals and groups, in the shape <see cref="Answer"/> returns.</summary>
@@ -61,6 +108,11 @@ internal static class BruteForce
         if (node["groups"] is { } groups)
         {
             reduced["groups"] = groups.DeepClone();
+        }
+
+        if (node["series"] is { } series)
+        {
+            reduced["series"] = series.DeepClone();
         }
 
         return Canonical(reduced);

@@ -53,8 +53,8 @@ internal sealed class LambdaCoreHarness : IAsyncDisposable
     public async Task<BatchRunSummary> RunDailyAsync() =>
         await provider.GetRequiredService<IMediator>().Send(new RunDailyBatch());
 
-    public Task<AggregationResult> QueryAsync(string aggregation, string hubId, DateTimeOffset from, DateTimeOffset to, string? groupBy = null, IReadOnlyDictionary<string, string>? filters = null, int limit = 100) =>
-        Queries.QueryAsync(new AggregationQuery(aggregation, hubId, filters ?? new Dictionary<string, string>(), from, to, groupBy, limit), CancellationToken.None);
+    public Task<AggregationResult> QueryAsync(string aggregation, string hubId, DateTimeOffset from, DateTimeOffset to, string? groupBy = null, IReadOnlyDictionary<string, string>? filters = null, int limit = 100, TimeZoneInfo? zone = null, SeriesBucket? bucket = null) =>
+        Queries.QueryAsync(new AggregationQuery(aggregation, hubId, filters ?? new Dictionary<string, string>(), from, to, groupBy, limit, zone, bucket), CancellationToken.None);
 
     public ValueTask DisposeAsync() => provider.DisposeAsync();
 }

@@ -1,4 +1,6 @@
 using LambdaStats.Modules.Batch.Contracts;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Speed.Contracts;
 using LambdaStats.Modules.View.Contracts;
 using Mediator;
 
@@ -12,6 +14,7 @@ internal static class AdminEndpoints
         app.MapPost("/api/admin/batch/run", RunHourlyAsync).WithName("RunHourlyBatch");
         app.MapPost("/api/admin/batch/daily", RunDailyAsync).WithName("RunDailyBatch");
         app.MapGet("/api/admin/status", GetStatusAsync).WithName("GetStatus");
+        app.MapPost("/api/admin/recompute", ScheduleRecompute).WithName("ScheduleRecompute");
         return app;
     }
 
@@ -21,11 +24,64 @@ internal static class AdminEndpoints
     private static async Task<IResult> RunDailyAsync(IMediator mediator, CancellationToken cancellationToken) =>
         ToResult(await mediator.Send(new RunDailyBatch(), cancellationToken));
 
-    private static async Task<IResult> GetStatusAsync(IStatusQueries status, CancellationToken cancellationToken)
+    /// <summary>
+    /// Schedules the recompute of [from, to), widened to whole hours, as chained Hangfire jobs
+    /// (one per day, shown on the dashboard), and answers 202 with their ids.
+    /// </summary>
+    private static IResult ScheduleRecompute(HttpContext context, IRecomputeScheduler scheduler)
+    {
+        var parameters = context.Request.Query;
+        if (!JsonInstants.TryParse(parameters["from"], out var from))
+        {
+            return BadParameter("from", $"from '{parameters["from"]}' is missing or not an ISO-8601 instant with an offset, for example 2026-01-10T00:00:00Z.");
+        }
+
+        if (!JsonInstants.TryParse(parameters["to"], out var to))
+        {
+            return BadParameter("to", $"to '{parameters["to"]}' is missing or not an ISO-8601 instant with an offset, for example 2026-01-11T00:00:00Z.");
+        }
+
+        if (from >= to)
+        {
+            return BadParameter("from", $"from ({JsonInstants.Format(from)}) must be before to ({JsonInstants.Format(to)}).");
+        }
+
+        string? aggregation = parameters.TryGetValue("aggregation", out var name) ? name.ToString() : null;
+        var firstHour = UtcHour.Containing(from);
+        var endHour = UtcHour.IsOnTheHour(to) ? UtcHour.Containing(to) : UtcHour.Containing(to).Next;
+        try
+        {
+            var ticket = scheduler.ScheduleRecompute(aggregation, firstHour, endHour);
+            return Results.Json(
+                new
+                {
+                    aggregation,
+                    from = JsonInstants.Format(firstHour.Start),
+                    to = JsonInstants.Format(endHour.Start),
+                    jobs = ticket.JobIds,
+                    dashboard = "/hangfire/jobs/enqueued",
+                },
+                statusCode: StatusCodes.Status202Accepted);
+        }
+        catch (KeyNotFoundException exception)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown aggregation.", detail: exception.Message);
+        }
+    }
+
+    private static IResult BadParameter(string parameter, string detail) =>
+        Results.Problem(
+            statusCode: StatusCodes.Status400BadRequest,
+            title: $"Invalid parameter '{parameter}'.",
+            detail: detail,
+            extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
+
+    private static async Task<IResult> GetStatusAsync(IStatusQueries status, ISpeedLayer speed, CancellationToken cancellationToken)
     {
         var aggregations = await status.GetStatusAsync(cancellationToken);
         return Results.Ok(new
         {
+            divergences = speed.DivergenceCount,
             aggregations = aggregations.Select(a => new
             {
                 aggregation = a.Aggregation,

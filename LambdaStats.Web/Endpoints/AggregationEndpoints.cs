@@ -12,7 +12,7 @@ internal static class AggregationEndpoints
     public const int DefaultLimit = 100;
     public const int MaxLimit = 10_000;
 
-    private static readonly HashSet<string> ReservedParameters = new(StringComparer.Ordinal) { "from", "to", "groupBy", "limit" };
+    private static readonly HashSet<string> ReservedParameters = new(StringComparer.Ordinal) { "from", "to", "groupBy", "limit", "tz", "bucket" };
 
     public static IEndpointRouteBuilder MapAggregationEndpoints(this IEndpointRouteBuilder app)
     {
@@ -76,7 +76,28 @@ internal static class AggregationEndpoints
             .ToDictionary(pair => pair.Key, pair => pair.Value.ToString(), StringComparer.Ordinal);
         string? groupBy = parameters.TryGetValue("groupBy", out var groupByText) ? groupByText.ToString() : null;
 
-        var query = new AggregationQuery(name, hubId, filters, from, to, groupBy, limit);
+        var zone = TimeZoneInfo.Utc;
+        if (parameters.TryGetValue("tz", out var zoneText) && !TimeZoneInfo.TryFindSystemTimeZoneById(zoneText.ToString(), out zone!))
+        {
+            return BadParameter("tz", $"tz '{zoneText}' is not a known IANA time zone, for example Europe/Paris or UTC.");
+        }
+
+        SeriesBucket? bucket = null;
+        if (parameters.TryGetValue("bucket", out var bucketText))
+        {
+            bucket = bucketText.ToString() switch
+            {
+                "hour" => SeriesBucket.Hour,
+                "day" => SeriesBucket.Day,
+                _ => null,
+            };
+            if (bucket is null)
+            {
+                return BadParameter("bucket", $"bucket must be 'hour' or 'day', got '{bucketText}'.");
+            }
+        }
+
+        var query = new AggregationQuery(name, hubId, filters, from, to, groupBy, limit, zone, bucket);
         try
         {
             var result = await queries.QueryAsync(query, cancellationToken);

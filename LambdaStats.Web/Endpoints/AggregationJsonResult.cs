@@ -26,10 +26,27 @@ internal sealed class AggregationJsonResult(AggregationResult result) : IResult
         if (result.Frontier.IsInitial)
         {
             writer.WriteNull("watermark");
+            writer.WriteNull("finalUntil");
         }
         else
         {
             writer.WriteString("watermark", JsonInstants.Format(result.Frontier.Watermark.Start));
+            writer.WriteString("finalUntil", JsonInstants.Format(result.Frontier.Watermark.Start));
+        }
+
+        if (result.ProvisionalFrom is { } provisionalFrom)
+        {
+            writer.WriteString("provisionalFrom", JsonInstants.Format(provisionalFrom));
+        }
+        else
+        {
+            writer.WriteNull("provisionalFrom");
+        }
+
+        writer.WriteBoolean("includesLateEvents", result.IncludesLateEvents);
+        if (query.TimeZone is { } zone && zone != TimeZoneInfo.Utc)
+        {
+            writer.WriteString("tz", zone.Id);
         }
 
         if (query.KeyFilters.Count > 0)
@@ -56,6 +73,22 @@ internal sealed class AggregationJsonResult(AggregationResult result) : IResult
                 writer.WriteEndObject();
                 writer.WritePropertyName("values");
                 group.Values.WriteValues(writer, definition);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (query.Bucket is { } bucket)
+        {
+            writer.WriteString("bucket", bucket == SeriesBucket.Hour ? "hour" : "day");
+            writer.WriteStartArray("series");
+            foreach (var point in result.Series)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("start", JsonInstants.Format(point.Start));
+                writer.WritePropertyName("values");
+                point.Values.WriteValues(writer, definition);
                 writer.WriteEndObject();
             }
 

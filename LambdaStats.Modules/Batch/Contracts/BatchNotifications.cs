@@ -24,7 +24,8 @@ public sealed record BatchStarting(
 }
 
 /// <summary>Sent after the views of a run are durable and the frontier is stored.</summary>
-public sealed record BatchCompleted(string Aggregation, BatchFrontier Frontier) : INotification;
+/// <param name="ComputedHours">The hourly views the run wrote, so the speed layer can compare them with its buffers before it releases them.</param>
+public sealed record BatchCompleted(string Aggregation, BatchFrontier Frontier, IReadOnlyList<BucketRows<UtcHour>> ComputedHours) : INotification;
 
 /// <summary>Sent when a run started with <see cref="BatchStarting"/> stops before it commits.</summary>
 public sealed record BatchFailed(string Aggregation, string Reason) : INotification;

@@ -27,8 +27,14 @@ public interface ISpeedLayer
     /// <summary>Hours currently held in memory for <paramref name="aggregation"/>, ascending.</summary>
     IReadOnlyList<UtcHour> GetHeldHours(string aggregation);
 
+    /// <summary>Keys found to differ between a speed buffer and the batch view of its hour since startup; 0 in a correct system.</summary>
+    long DivergenceCount { get; }
+
     /// <summary>Whether the buffers were rebuilt from the event store after startup.</summary>
     bool IsReady { get; }
+
+    /// <summary>Completes once the buffers are rebuilt from the event store after startup.</summary>
+    Task WhenReadyAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>A consistent copy of one aggregation's speed state.</summary>

@@ -1,0 +1,60 @@
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Batch.Contracts;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.View.Contracts;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LambdaStats.Modules.Batch;
+
+/// <summary>
+/// At startup, schedules the backfill of every aggregation that has no views yet while events of
+/// its type are stored: an aggregation added to the configuration. Until the backfill reaches
+/// the present, the speed layer holds that aggregation's whole history, so answers stay exact
+/// and the answer's <c>finalUntil</c> shows how far the backfill has gone.
+/// </summary>
+internal sealed partial class BackfillStarter(
+    AggregationCatalog catalog,
+    IEventStore events,
+    IViewStore views,
+    IRecomputeScheduler scheduler,
+    TimeProvider clock,
+    IOptions<BatchOptions> options,
+    ILogger<BackfillStarter> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Value.ScheduleJobs)
+        {
+            return;
+        }
+
+        var end = UtcHour.Containing(clock.GetUtcNow());
+        var maxSequence = await events.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var definition in catalog.All)
+        {
+            var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
+            if (!frontier.IsInitial)
+            {
+                continue;
+            }
+
+            var hours = await events.GetHoursWithEventsAsync(definition.EventType, UtcHour.MinValue, end, 0, maxSequence, cancellationToken).ConfigureAwait(false);
+            if (hours.Count > 0)
+            {
+                Log.NewAggregationFound(logger, definition.Name, hours[0].Start);
+                scheduler.ScheduleBackfill(definition.Name, hours[0], end);
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Aggregation {Aggregation} has no views yet; scheduling its backfill from {FirstHour}")]
+        public static partial void NewAggregationFound(ILogger logger, string aggregation, DateTimeOffset firstHour);
+    }
+}

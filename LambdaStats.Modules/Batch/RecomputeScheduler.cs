@@ -1,0 +1,72 @@
+using Hangfire;
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Batch.Contracts;
+using LambdaStats.Modules.Common;
+using Microsoft.Extensions.Logging;
+
+namespace LambdaStats.Modules.Batch;
+
+/// <summary>
+/// Splits a recompute or a backfill into one Hangfire job per day, chained so they run in order,
+/// so that the dashboard shows how far it has gone and a failed day is retried alone.
+/// </summary>
+internal sealed partial class RecomputeScheduler(IBackgroundJobClient jobs, AggregationCatalog catalog, ILogger<RecomputeScheduler> logger) : IRecomputeScheduler
+{
+    private const int HoursPerChunk = 24;
+
+    public RecomputeTicket ScheduleRecompute(string? aggregation, UtcHour from, UtcHour to)
+    {
+        if (aggregation is not null && !catalog.TryGet(aggregation, out _))
+        {
+            throw new KeyNotFoundException($"Unknown aggregation '{aggregation}'; known aggregations: {string.Join(", ", catalog.All.Select(d => d.Name))}.");
+        }
+
+        var chunks = Chunks(from, to).ToList();
+        var ids = new List<string>();
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var (chunkFrom, chunkTo) = chunks[i];
+            var number = i + 1;
+            ids.Add(ids.Count == 0
+                ? jobs.Enqueue<BatchJobs>(job => job.RecomputeAsync(aggregation, chunkFrom.Start, chunkTo.Start, number, chunks.Count, CancellationToken.None))
+                : jobs.ContinueJobWith<BatchJobs>(ids[^1], job => job.RecomputeAsync(aggregation, chunkFrom.Start, chunkTo.Start, number, chunks.Count, CancellationToken.None)));
+        }
+
+        Log.RecomputeScheduled(logger, aggregation ?? "all aggregations", from.Start, to.Start, chunks.Count, ids.FirstOrDefault());
+        return new RecomputeTicket(ids);
+    }
+
+    public RecomputeTicket ScheduleBackfill(string aggregation, UtcHour firstHour, UtcHour end)
+    {
+        var caps = Chunks(firstHour, end).Select(chunk => chunk.To).ToList();
+        var ids = new List<string>();
+        for (var i = 0; i < caps.Count; i++)
+        {
+            var cap = caps[i].Start;
+            var step = i + 1;
+            ids.Add(ids.Count == 0
+                ? jobs.Enqueue<BatchJobs>(job => job.BackfillAsync(aggregation, cap, step, caps.Count, CancellationToken.None))
+                : jobs.ContinueJobWith<BatchJobs>(ids[^1], job => job.BackfillAsync(aggregation, cap, step, caps.Count, CancellationToken.None)));
+        }
+
+        Log.BackfillScheduled(logger, aggregation, firstHour.Start, caps.Count);
+        return new RecomputeTicket(ids);
+    }
+
+    private static IEnumerable<(UtcHour From, UtcHour To)> Chunks(UtcHour from, UtcHour to)
+    {
+        for (var start = from; start < to; start = start.AddHours(HoursPerChunk))
+        {
+            yield return (start, UtcHour.Min(start.AddHours(HoursPerChunk), to));
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2020, Level = LogLevel.Information, Message = "Recompute of {Aggregation} from {From} to {To} scheduled as {ChunkCount} chained jobs, first {FirstJobId}")]
+        public static partial void RecomputeScheduled(ILogger logger, string aggregation, DateTimeOffset from, DateTimeOffset to, int chunkCount, string? firstJobId);
+
+        [LoggerMessage(EventId = 2021, Level = LogLevel.Information, Message = "Backfill of new aggregation {Aggregation} from {From} scheduled as {StepCount} chained jobs")]
+        public static partial void BackfillScheduled(ILogger logger, string aggregation, DateTimeOffset from, int stepCount);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.View.Contracts;
+using Microsoft.Extensions.Logging;
+
+namespace LambdaStats.Modules.Speed;
+
+/// <summary>
+/// Compares, before the speed layer releases an hour, its buffered rows with the rows the batch
+/// computed for that hour. Both come from the same events through the same aggregators, so in a
+/// correct system they never differ; a difference is logged and counted.
+/// </summary>
+internal sealed partial class DivergenceCheck : IDisposable
+{
+    public const string MeterName = "LambdaStats.Speed";
+    private const int MaxLoggedPerHour = 10;
+
+    private readonly Meter meter;
+    private readonly Counter<long> divergences;
+    private readonly ILogger<DivergenceCheck> logger;
+    private long total;
+
+    public DivergenceCheck(IMeterFactory meters, ILogger<DivergenceCheck> logger)
+    {
+        meter = meters.Create(MeterName);
+        divergences = meter.CreateCounter<long>("lambdastats.speed.divergences", unit: "{key}", description: "Keys whose speed-layer row differed from the batch view when the hour was released.");
+        this.logger = logger;
+    }
+
+    /// <summary>Divergent keys found since the process started.</summary>
+    public long Total => Interlocked.Read(ref total);
+
+    /// <summary>Compares one hour and returns the number of divergent keys.</summary>
+    public int Compare(AggregationDefinition definition, UtcHour hour, IReadOnlyDictionary<AggregationKey, AggregateRow> speedRows, IReadOnlyDictionary<AggregationKey, AggregateRow> batchRows)
+    {
+        var count = 0;
+        foreach (var key in speedRows.Keys.Union(batchRows.Keys))
+        {
+            speedRows.TryGetValue(key, out var speedRow);
+            batchRows.TryGetValue(key, out var batchRow);
+            if (speedRow is not null && batchRow is not null && AreEquivalent(speedRow, batchRow))
+            {
+                continue;
+            }
+
+            count++;
+            if (count <= MaxLoggedPerHour)
+            {
+                Log.Divergence(logger, definition.Name, hour.Start, key.ToString(), Describe(definition, speedRow), Describe(definition, batchRow));
+            }
+        }
+
+        if (count > 0)
+        {
+            Interlocked.Add(ref total, count);
+            divergences.Add(count, new KeyValuePair<string, object?>("aggregation", definition.Name));
+        }
+
+        return count;
+    }
+
+    public void Dispose() => meter.Dispose();
+
+    /// <summary>
+    /// Equal states, with numbers compared to a relative 1e-9: sums of fractional values may add
+    /// in another order in the two layers and differ in the last bits.
+    /// </summary>
+    internal static bool AreEquivalent(AggregateRow left, AggregateRow right)
+    {
+        var leftState = left.SerializeState();
+        var rightState = right.SerializeState();
+        return leftState.AsSpan().SequenceEqual(rightState)
+            || AreEquivalent(JsonNode.Parse(leftState), JsonNode.Parse(rightState));
+    }
+
+    private static bool AreEquivalent(JsonNode? left, JsonNode? right) => (left, right) switch
+    {
+        (null, null) => true,
+        (JsonObject a, JsonObject b) => a.Count == b.Count && a.All(pair => b.TryGetPropertyValue(pair.Key, out var other) && AreEquivalent(pair.Value, other)),
+        (JsonArray a, JsonArray b) => a.Count == b.Count && a.Zip(b).All(pair => AreEquivalent(pair.First, pair.Second)),
+        (JsonValue a, JsonValue b) when a.GetValueKind() == JsonValueKind.Number && b.GetValueKind() == JsonValueKind.Number =>
+            AreClose(double.Parse(a.ToJsonString(), CultureInfo.InvariantCulture), double.Parse(b.ToJsonString(), CultureInfo.InvariantCulture)),
+        (JsonValue a, JsonValue b) => a.ToJsonString() == b.ToJsonString(),
+        _ => false,
+    };
+
+    private static bool AreClose(double a, double b) =>
+        a == b || Math.Abs(a - b) <= 1e-9 * Math.Max(Math.Abs(a), Math.Abs(b));
+
+    private static string Describe(AggregationDefinition definition, AggregateRow? row)
+    {
+        if (row is null)
+        {
+            return "missing";
+        }
+
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            row.WriteValues(writer, definition);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3020, Level = LogLevel.Error, Message = "Speed and batch layers diverge for {Aggregation}, hour {Hour}, key {Key}: speed {SpeedValues}, batch {BatchValues}")]
+        public static partial void Divergence(ILogger logger, string aggregation, DateTimeOffset hour, string key, string speedValues, string batchValues);
+    }
+}
