@@ -2,6 +2,7 @@ using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Batch.Contracts;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.Speed.Contracts;
 using LambdaStats.Modules.View.Contracts;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,22 +16,42 @@ namespace LambdaStats.Modules.Batch;
 /// the present, the speed layer holds that aggregation's whole history, so answers stay exact
 /// and the answer's <c>finalUntil</c> shows how far the backfill has gone.
 /// </summary>
+/// <remarks>Runs in the background once the speed layer is ready, so a large store never delays startup.</remarks>
 internal sealed partial class BackfillStarter(
     AggregationCatalog catalog,
     IEventStore events,
     IViewStore views,
     IRecomputeScheduler scheduler,
+    ISpeedLayer speed,
     TimeProvider clock,
     IOptions<BatchOptions> options,
-    ILogger<BackfillStarter> logger) : IHostedService
+    ILogger<BackfillStarter> logger) : BackgroundService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.ScheduleJobs)
         {
             return;
         }
 
+        try
+        {
+            await speed.WhenReadyAsync(stoppingToken).ConfigureAwait(false);
+            await ScheduleMissingBackfillsAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down before the speed layer was ready: the next start checks again.
+        }
+        catch (Exception exception)
+        {
+            Log.BackfillCheckFailed(logger, exception);
+        }
+    }
+
+    /// <summary>Schedules a backfill for every aggregation without views whose event type has stored events.</summary>
+    public async Task ScheduleMissingBackfillsAsync(CancellationToken cancellationToken)
+    {
         var end = UtcHour.Containing(clock.GetUtcNow());
         var maxSequence = await events.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
         foreach (var definition in catalog.All)
@@ -50,11 +71,12 @@ internal sealed partial class BackfillStarter(
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
     private static partial class Log
     {
         [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Aggregation {Aggregation} has no views yet; scheduling its backfill from {FirstHour}")]
         public static partial void NewAggregationFound(ILogger logger, string aggregation, DateTimeOffset firstHour);
+
+        [LoggerMessage(EventId = 2031, Level = LogLevel.Error, Message = "Checking for aggregations to backfill failed; restart the service or schedule the backfill with POST /api/admin/recompute")]
+        public static partial void BackfillCheckFailed(ILogger logger, Exception exception);
     }
 }

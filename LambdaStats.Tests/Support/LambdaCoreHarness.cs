@@ -18,12 +18,12 @@ internal sealed class LambdaCoreHarness : IAsyncDisposable
 {
     private readonly ServiceProvider provider;
 
-    public LambdaCoreHarness(IEventStore events, IViewStore views, FakeTimeProvider clock, Action<IServiceCollection>? configure = null)
+    public LambdaCoreHarness(IEventStore events, IViewStore views, FakeTimeProvider clock, Action<IServiceCollection>? configure = null, IConfiguration? configuration = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<TimeProvider>(clock);
-        services.AddLambdaStatsModules(TestConfiguration.Shipped);
+        services.AddLambdaStatsModules(configuration ?? TestConfiguration.Shipped);
         services.AddSingleton(events);
         services.AddSingleton(views);
         configure?.Invoke(services);
@@ -49,6 +49,9 @@ internal sealed class LambdaCoreHarness : IAsyncDisposable
 
     public async Task<BatchRunSummary> RunHourlyAsync() =>
         await provider.GetRequiredService<IMediator>().Send(new RunHourlyBatch());
+
+    public async Task<BatchRunSummary> SendAsync(ICommand<BatchRunSummary> command) =>
+        await provider.GetRequiredService<IMediator>().Send(command);
 
     public async Task<BatchRunSummary> RunDailyAsync() =>
         await provider.GetRequiredService<IMediator>().Send(new RunDailyBatch());

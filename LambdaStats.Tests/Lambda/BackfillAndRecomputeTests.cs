@@ -1,0 +1,115 @@
+using LambdaStats.Modules.Batch;
+using LambdaStats.Modules.Batch.Contracts;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.View.Contracts;
+using LambdaStats.Tests.Support;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using NSubstitute;
+
+namespace LambdaStats.Tests.Lambda;
+
+[TestFixture]
+public sealed class BackfillAndRecomputeTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 9, 14, 10, 30, 0, TimeSpan.Zero);
+
+    [Test]
+    public async Task NewAggregation_Backfilled_StaysExactAndReachesThePresent()
+    {
+        var clock = new FakeTimeProvider(Now.AddDays(-4));
+        var events = new InMemoryEventStore();
+        var views = new InMemoryViewStore();
+        await using (var before = new LambdaCoreHarness(events, views, clock))
+        {
+            await before.StartAsync();
+            for (var t = Now.AddDays(-4); t < Now; t = t.AddMinutes(47))
+            {
+                clock.SetUtcNow(t);
+                await before.IngestAsync(new LambdaEvent { Id = $"o{t.Ticks}", Type = EventType.MediaOpened, OccurredAt = t, HubId = "h1", MediaId = $"m{t.Minute % 4}" });
+            }
+
+            await before.RunHourlyAsync();
+        }
+
+        // The configuration gains an aggregation; the restarted service schedules its backfill.
+        var scheduler = Substitute.For<IRecomputeScheduler>();
+        var configuration = new ConfigurationBuilder()
+            .AddConfiguration(TestConfiguration.Shipped)
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Aggregations:11:name"] = "opensByHub",
+                ["Aggregations:11:eventType"] = "MediaOpened",
+                ["Aggregations:11:key:0"] = "hubId",
+                ["Aggregations:11:outputs:0:name"] = "opens",
+                ["Aggregations:11:outputs:0:aggregator"] = "count",
+            })
+            .Build();
+        await using var after = new LambdaCoreHarness(events, views, clock, services => services.AddSingleton(scheduler), configuration);
+        await after.StartAsync();
+        await ActivatorUtilities.CreateInstance<BackfillStarter>(after.Services).ScheduleMissingBackfillsAsync(CancellationToken.None);
+
+        var firstHour = UtcHour.Containing(Now.AddDays(-4));
+        scheduler.Received(1).ScheduleBackfill("opensByHub", firstHour, UtcHour.Containing(Now));
+        scheduler.DidNotReceive().ScheduleBackfill("mediaConsultations", Arg.Any<UtcHour>(), Arg.Any<UtcHour>());
+
+        var expected = events.All.Count(e => e.OccurredAt >= Now.AddDays(-5));
+        var watermarks = new List<UtcHour>();
+        for (var cap = firstHour.AddHours(24); ; cap = UtcHour.Min(cap.AddHours(24), UtcHour.Containing(Now)))
+        {
+            await after.SendAsync(new BackfillStep("opensByHub", cap));
+            var answer = await after.QueryAsync("opensByHub", "h1", Now.AddDays(-5), Now);
+            Assert.That(((LambdaStats.Modules.Aggregation.CountAccumulator)answer.Totals.Outputs[0]).Value, Is.EqualTo(expected), $"answer after the backfill step up to {cap}");
+            watermarks.Add(answer.Frontier.Watermark);
+            if (cap == UtcHour.Containing(Now))
+            {
+                break;
+            }
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(watermarks, Is.Ordered.Ascending, "finalUntil moves forward step by step");
+            Assert.That(watermarks[^1], Is.EqualTo(UtcHour.Containing(Now)));
+            Assert.That(after.Speed.GetHeldHours("opensByHub"), Is.EqualTo(new[] { UtcHour.Containing(Now) }), "the speed layer released the backfilled history and holds only the running hour");
+        }
+    }
+
+    [Test]
+    public async Task Recompute_CorruptedViews_RestoresExactAnswer()
+    {
+        var clock = new FakeTimeProvider(Now.AddDays(-2));
+        var events = new InMemoryEventStore();
+        var views = new InMemoryViewStore();
+        await using var harness = new LambdaCoreHarness(events, views, clock);
+        await harness.StartAsync();
+        for (var t = Now.AddDays(-2); t < Now; t = t.AddMinutes(31))
+        {
+            clock.SetUtcNow(t);
+            await harness.IngestAsync(new LambdaEvent { Id = $"o{t.Ticks}", Type = EventType.MediaOpened, OccurredAt = t, HubId = "h1", MediaId = "m1" });
+        }
+
+        await harness.RunHourlyAsync();
+        await harness.RunDailyAsync();
+        var exact = BruteForce.Of(await harness.QueryAsync("mediaConsultations", "h1", Now.AddDays(-3), Now, bucket: SeriesBucket.Hour));
+
+        // Damage one hour's view behind the batch layer's back, as a faulty deployment might.
+        var definition = harness.Services.GetRequiredService<LambdaStats.Modules.Aggregation.AggregationCatalog>().Get("mediaConsultations");
+        var frontier = await views.GetFrontierAsync("mediaConsultations", CancellationToken.None);
+        var damaged = UtcHour.Containing(Now.AddHours(-30));
+        await views.CommitAsync(definition, [new BucketRows<UtcHour>(damaged, new Dictionary<LambdaStats.Modules.Aggregation.AggregationKey, LambdaStats.Modules.Aggregation.AggregateRow>())], [], frontier, CancellationToken.None);
+        var wrong = BruteForce.Of(await harness.QueryAsync("mediaConsultations", "h1", Now.AddDays(-3), Now, bucket: SeriesBucket.Hour));
+
+        var summary = await harness.SendAsync(new RecomputeHours("mediaConsultations", damaged.AddHours(-2), damaged.AddHours(3)));
+        var repaired = BruteForce.Of(await harness.QueryAsync("mediaConsultations", "h1", Now.AddDays(-3), Now, bucket: SeriesBucket.Hour));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(wrong, Is.Not.EqualTo(exact), "the damage shows in the answer");
+            Assert.That(summary.Aggregations.Single().BucketsWritten, Is.EqualTo(5), "the five hours of the range are rewritten");
+            Assert.That(repaired, Is.EqualTo(exact), "the recompute restores the exact answer");
+        }
+    }
+}

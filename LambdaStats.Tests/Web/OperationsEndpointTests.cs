@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Hangfire;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.Storage.Sqlite;
+using LambdaStats.Tests.Support;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LambdaStats.Tests.Web;
+
+/// <summary>Readiness, recompute jobs, time zones over HTTP and the dashboard's languages.</summary>
+[TestFixture]
+public sealed class OperationsEndpointTests
+{
+    [Test]
+    public async Task Health_DuringRebuild_LiveButNotReady()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var factory = new LambdaStatsFactory();
+        using var slowStart = factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddSingleton<IEventStore>(provider => new SlowFirstReadStore(ActivatorUtilities.CreateInstance<SqliteEventStore>(provider), gate.Task))));
+        using var client = slowStart.CreateClient();
+
+        var live = await client.GetAsync("/health/live").WaitAsync(TimeSpan.FromSeconds(30));
+        var notReady = await client.GetAsync("/health/ready");
+        gate.SetResult();
+        var ready = await WaitForStatusAsync(client, "/health/ready", HttpStatusCode.OK);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(notReady.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(ready, Is.EqualTo(HttpStatusCode.OK));
+        }
+    }
+
+    [Test]
+    public async Task Recompute_WithJobServer_RunsChainedJobsAndKeepsAnswer()
+    {
+        using var factory = new LambdaStatsFactory();
+        using var withJobs = factory.WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("Hosting:RunJobServer", "true");
+            builder.UseSetting("Hosting:JobServerShutdownTimeout", "00:00:01");
+            builder.UseSetting("Batch:ScheduleJobs", "false");
+        });
+        using var client = withJobs.CreateClient();
+        var start = DateTimeOffset.UtcNow.AddDays(-3);
+        var body = new JsonArray(Enumerable.Range(0, 60).Select(i => (JsonNode)new JsonObject
+        {
+            ["id"] = $"r{i}",
+            ["type"] = "MediaOpened",
+            ["occurredAt"] = start.AddMinutes(i * 67).ToString("O"),
+            ["hubId"] = "h1",
+            ["mediaId"] = $"m{i % 3}",
+        }).ToArray());
+        await client.PostAsync("/api/events", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+        await client.PostAsync("/api/admin/batch/run", null);
+        var url = $"/api/hubs/h1/aggregations/mediaConsultations?from={start.AddDays(-1):yyyy-MM-dd}T00:00:00Z&bucket=day";
+        var before = await client.GetFromJsonAsync<JsonObject>(url);
+
+        var from = UtcHour.Containing(start).Start;
+        var response = await client.PostAsync($"/api/admin/recompute?aggregation=mediaConsultations&from={from:yyyy-MM-ddTHH:mm:ssZ}&to={from.AddHours(50):yyyy-MM-ddTHH:mm:ssZ}", null);
+        var ticket = await response.Content.ReadFromJsonAsync<JsonObject>();
+        var jobIds = ticket!["jobs"]!.AsArray().Select(id => (string)id!).ToList();
+        var monitoring = withJobs.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && monitoring.JobDetails(jobIds[^1])?.History.FirstOrDefault()?.StateName != "Succeeded")
+        {
+            await Task.Delay(100);
+        }
+
+        var after = await client.GetFromJsonAsync<JsonObject>(url);
+        var unknown = await client.PostAsync($"/api/admin/recompute?aggregation=nope&from={from:yyyy-MM-ddTHH:mm:ssZ}&to={from.AddHours(5):yyyy-MM-ddTHH:mm:ssZ}", null);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(jobIds, Has.Count.EqualTo(3), "50 hours make three daily chunks");
+            Assert.That(jobIds.Select(id => monitoring.JobDetails(id).History.First().StateName), Is.All.EqualTo("Succeeded"));
+            Assert.That(after!["totals"]!.ToJsonString(), Is.EqualTo(before!["totals"]!.ToJsonString()));
+            Assert.That(after["series"]!.ToJsonString(), Is.EqualTo(before["series"]!.ToJsonString()));
+            Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        }
+    }
+
+    [Test]
+    public async Task Query_ParisDayBuckets_OverHttp()
+    {
+        using var factory = new LambdaStatsFactory();
+        using var client = factory.CreateClient();
+        var at = new DateTimeOffset(2026, 10, 24, 22, 30, 0, TimeSpan.Zero);
+        var body = $$"""{"id":"tz-1","type":"MediaOpened","occurredAt":"{{at:O}}","hubId":"h1","mediaId":"m1"}""";
+        await client.PostAsync("/api/events", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var answer = await client.GetFromJsonAsync<JsonObject>("/api/hubs/h1/aggregations/mediaConsultations?from=2026-10-24T22:00:00Z&to=2026-10-26T23:00:00Z&tz=Europe/Paris&bucket=day");
+        var badZone = await client.GetAsync("/api/hubs/h1/aggregations/mediaConsultations?from=2026-10-24T22:00:00Z&tz=Mars/Olympus");
+        var badBucket = await client.GetAsync("/api/hubs/h1/aggregations/mediaConsultations?from=2026-10-24T22:00:00Z&bucket=week");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(answer!["series"]!.AsArray().Select(p => (string?)p!["start"]), Is.EqualTo(new[] { "2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z" }), "the 25-hour day of 25 October in Paris");
+            Assert.That((long?)answer["series"]![0]!["values"]!["consultations"], Is.EqualTo(1));
+            Assert.That((string?)answer["tz"], Is.EqualTo("Europe/Paris"));
+            Assert.That(answer.ContainsKey("finalUntil") && answer.ContainsKey("provisionalFrom") && answer.ContainsKey("includesLateEvents"), Is.True);
+            Assert.That(badZone.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(badBucket.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        }
+    }
+
+    [TestCase("fr-FR", "Tâches")]
+    [TestCase("en-US", "Jobs")]
+    public async Task Dashboard_AcceptLanguage_ShowsThatLanguage(string language, string expectedWord)
+    {
+        // The dashboard answers local requests only, so this test goes through a loopback socket.
+        using var factory = new LambdaStatsFactory();
+        factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        var address = factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient { BaseAddress = new Uri(address) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/hangfire");
+        request.Headers.AcceptLanguage.ParseAdd(language);
+
+        var response = await client.SendAsync(request);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(html, Does.Contain(expectedWord));
+        }
+    }
+
+    private static async Task<HttpStatusCode> WaitForStatusAsync(HttpClient client, string path, HttpStatusCode expected)
+    {
+        var status = HttpStatusCode.ServiceUnavailable;
+        for (var attempt = 0; attempt < 300 && status != expected; attempt++)
+        {
+            status = (await client.GetAsync(path)).StatusCode;
+            if (status != expected)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        return status;
+    }
+
+    /// <summary>An event store whose first read of the highest sequence waits for a signal: a rebuild that takes long.</summary>
+    private sealed class SlowFirstReadStore(IEventStore inner, Task released) : IEventStore
+    {
+        public Task<AppendResult> AppendAsync(IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken) => inner.AppendAsync(events, cancellationToken);
+
+        public async Task<long> GetMaxSequenceAsync(CancellationToken cancellationToken)
+        {
+            await released.WaitAsync(cancellationToken);
+            return await inner.GetMaxSequenceAsync(cancellationToken);
+        }
+
+        public IAsyncEnumerable<LambdaEvent> ScanAsync(EventType type, DateTimeOffset from, DateTimeOffset to, long afterSequence, long upToSequence, CancellationToken cancellationToken) =>
+            inner.ScanAsync(type, from, to, afterSequence, upToSequence, cancellationToken);
+
+        public Task<IReadOnlyList<UtcHour>> GetHoursWithEventsAsync(EventType type, UtcHour from, UtcHour to, long afterSequence, long upToSequence, CancellationToken cancellationToken) =>
+            inner.GetHoursWithEventsAsync(type, from, to, afterSequence, upToSequence, cancellationToken);
+
+        public Task<long> CountAsync(EventType type, CancellationToken cancellationToken) => inner.CountAsync(type, cancellationToken);
+    }
+}
