@@ -1,5 +1,7 @@
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LambdaStats.Tests.Aggregation;
 
@@ -111,6 +113,30 @@ public sealed class OutputConfigurationTests
         Assert.That(
             () => new OutputDefinition("first", AggregatorKind.Min, EventField.VisitorId),
             Throws.ArgumentException.With.Message.Contains("min aggregator needs a numeric field"));
+    }
+
+    /// <summary>The catalogue the service ships: the unique visitor outputs come after the outputs that order groups.</summary>
+    [Test]
+    public void Catalogue_Appsettings_CountsUniqueVisitorsExactly()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
+            .Build();
+        using var services = new ServiceCollection().AddAggregationModule(configuration).BuildServiceProvider();
+        var catalog = services.GetRequiredService<AggregationCatalog>();
+
+        var hubVisits = catalog.Get("hubVisits").Outputs;
+        var consultations = catalog.Get("mediaConsultations").Outputs;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(hubVisits.Select(o => o.Name), Is.EqualTo(new[] { "visits", "uniqueVisitors" }));
+            Assert.That(hubVisits[1].Field, Is.EqualTo(EventField.VisitorId));
+            Assert.That(hubVisits[1].Mode, Is.EqualTo(DistinctCountMode.Exact));
+            Assert.That(consultations.Select(o => o.Name), Is.EqualTo(new[] { "consultations", "consulted", "uniqueReaders" }));
+            Assert.That(consultations[2].Field, Is.EqualTo(EventField.VisitorId));
+            Assert.That(consultations[2].Mode, Is.EqualTo(DistinctCountMode.Exact));
+        }
     }
 
     private static OutputDefinition ParseOutput(OutputOptions output) =>
