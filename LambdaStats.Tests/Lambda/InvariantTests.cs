@@ -231,6 +231,7 @@ public sealed class InvariantTests
                 MediaId = type == EventType.HubVisited ? null : Media[random.Next(Media.Length)],
                 Page = type == EventType.PageViewed ? random.Next(1, 5) : null,
                 DurationSeconds = type == EventType.PageViewed && random.Next(4) > 0 ? random.Next(0, 40) * 0.5 : null,
+                VisitorId = random.Next(5) == 0 ? null : $"v{random.Next(1, 7)}",
             };
             sent.Add(e);
             batch[i] = e;

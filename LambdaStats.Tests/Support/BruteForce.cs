@@ -38,7 +38,7 @@ internal static class BruteForce
             var groups = byKey
                 .GroupBy(keyGroup => Field(keyGroup.First(), groupBy))
                 .Select(g => (Value: g.Key!, Values: Values(definition, g.ToList())))
-                .OrderByDescending(g => SortValue(g.Values[definition.Outputs[0].Name]!))
+                .OrderByDescending(g => SortValue(g.Values[definition.Outputs[0].Name]))
                 .ThenBy(g => g.Value, StringComparer.Ordinal)
                 .Take(limit)
                 .Select(g => (JsonNode)new JsonObject { ["key"] = new JsonObject { [groupBy] = g.Value }, ["values"] = g.Values })
@@ -132,6 +132,9 @@ internal static class BruteForce
                 AggregatorKind.Add => all.Sum(e => Number(e, output.Field!.Value) ?? 0),
                 AggregatorKind.Exists => keys.Count(k => k.Any()),
                 AggregatorKind.ProjectionAdd => Projection(all, output),
+                AggregatorKind.Min => Numbers(all, output) is { Count: > 0 } numbers ? numbers.Min() : null,
+                AggregatorKind.Max => Numbers(all, output) is { Count: > 0 } numbers ? numbers.Max() : null,
+                AggregatorKind.DistinctCount => DistinctCount(all, output),
                 _ => throw new NotSupportedException(output.Aggregator.ToString()),
             };
         }
@@ -173,8 +176,27 @@ internal static class BruteForce
         return map;
     }
 
-    private static double SortValue(JsonNode node) => node switch
+    private static List<double> Numbers(IEnumerable<LambdaEvent> events, OutputDefinition output) =>
+        events.Select(e => Number(e, output.Field!.Value)).OfType<double>().ToList();
+
+    /// <summary>Counts distinct values: numbers by value (so -0 equals 0), strings by ordinal text.</summary>
+    private static int DistinctCount(IEnumerable<LambdaEvent> events, OutputDefinition output)
     {
+        if (output.Mode != DistinctCountMode.Exact)
+        {
+            throw new NotSupportedException($"Output {output.Name} is a HyperLogLog estimate, which the reference does not compute.");
+        }
+
+        var field = output.Field!.Value;
+        return EventFields.IsNumeric(field)
+            ? events.Select(e => Number(e, field)).OfType<double>().Distinct().Count()
+            : events.Select(e => Field(e, EventFields.JsonName(field))).OfType<string>().Distinct(StringComparer.Ordinal).Count();
+    }
+
+    /// <summary>The number groups sort by; a null value (min or max of no number) sorts last.</summary>
+    private static double SortValue(JsonNode? node) => node switch
+    {
+        null => double.NegativeInfinity,
         JsonObject map => map.Sum(pair => double.Parse(pair.Value!.ToJsonString(), CultureInfo.InvariantCulture)),
         JsonValue value => double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture),
         _ => 0,
@@ -182,9 +204,11 @@ internal static class BruteForce
 
     private static string? Field(LambdaEvent e, string name) => name switch
     {
+        "id" => e.Id,
         "hubId" => e.HubId,
         "mediaId" => e.MediaId,
         "visitorId" => e.VisitorId,
+        "sessionId" => e.SessionId,
         "network" => e.Network,
         "contactKind" => e.ContactKind,
         "page" => e.Page?.ToString(CultureInfo.InvariantCulture),

@@ -118,6 +118,50 @@ public sealed class AggregationEndpointTests
     }
 
     [Test]
+    public async Task Aggregations_List_ShowsDistinctCountMode()
+    {
+        var list = await client.GetFromJsonAsync<JsonArray>("/api/aggregations");
+
+        var hubVisits = list!.Single(a => (string?)a!["name"] == "hubVisits")!;
+        var uniqueVisitors = hubVisits["outputs"]!.AsArray().Single(o => (string?)o!["name"] == "uniqueVisitors")!;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((string?)uniqueVisitors["aggregator"], Is.EqualTo("distinctCount"));
+            Assert.That((string?)uniqueVisitors["field"], Is.EqualTo("visitorId"));
+            Assert.That((string?)uniqueVisitors["mode"], Is.EqualTo("exact"));
+            Assert.That(uniqueVisitors["precision"], Is.Null);
+        }
+    }
+
+    /// <summary>Unique visitors over two hours: one visitor came back, one visit had no visitor.</summary>
+    [Test]
+    public async Task HubVisits_ReturningVisitor_CountedOnce()
+    {
+        var first = DateTimeOffset.UtcNow.AddHours(-2);
+        var second = first.AddHours(1);
+        var body = $$"""
+            [
+              {"id":"visit-1","type":"HubVisited","occurredAt":"{{first:O}}","hubId":"h1","visitorId":"alice"},
+              {"id":"visit-2","type":"HubVisited","occurredAt":"{{first:O}}","hubId":"h1","visitorId":"bob"},
+              {"id":"visit-3","type":"HubVisited","occurredAt":"{{second:O}}","hubId":"h1","visitorId":"alice"},
+              {"id":"visit-4","type":"HubVisited","occurredAt":"{{second:O}}","hubId":"h1"}
+            ]
+            """;
+        await client.PostAsync("/api/events", Json(body));
+        var url = $"/api/hubs/h1/aggregations/hubVisits?from={Midnight(first.AddDays(-1))}";
+
+        var before = await client.GetFromJsonAsync<JsonObject>(url);
+        await client.PostAsync("/api/admin/batch/run", null);
+        var after = await client.GetFromJsonAsync<JsonObject>(url);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(before!["totals"]!.ToJsonString(), Is.EqualTo("""{"visits":4,"uniqueVisitors":2}"""), "from the speed layer");
+            Assert.That(after!["totals"]!.ToJsonString(), Is.EqualTo("""{"visits":4,"uniqueVisitors":2}"""), "from the batch views");
+        }
+    }
+
+    [Test]
     public async Task Health_AfterStart_LiveAndReady()
     {
         var live = await client.GetAsync("/health/live");

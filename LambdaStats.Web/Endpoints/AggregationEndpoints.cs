@@ -34,6 +34,8 @@ internal static class AggregationEndpoints
                 aggregator = JsonNamingPolicy.CamelCase.ConvertName(output.Aggregator.ToString()),
                 field = output.Field is { } field ? EventFields.JsonName(field) : null,
                 groupBy = output.GroupBy is { } groupBy ? EventFields.JsonName(groupBy) : null,
+                mode = output.Mode is { } mode ? DistinctCountModes.Name(mode) : null,
+                precision = output.Precision,
             }),
         }));
 
