@@ -7,6 +7,8 @@ public sealed class AggregationDefinition
 {
     public const int MaxKeyFields = AggregationKey.MaxFields;
 
+    private string? viewId;
+
     public AggregationDefinition(string name, EventType eventType, IReadOnlyList<EventField> key, IReadOnlyList<OutputDefinition> outputs, bool speedLayer = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -34,6 +36,14 @@ public sealed class AggregationDefinition
 
     public string Name { get; }
 
+    /// <summary>
+    /// The name under which views and frontiers are stored: the name plus a fingerprint of the
+    /// event type, key and outputs. A configuration change to any of them gives a new id, so the
+    /// aggregation is backfilled from the first stored event instead of reading views in an old
+    /// shape.
+    /// </summary>
+    public string ViewId => viewId ??= Name + "@" + Fingerprint();
+
     public EventType EventType { get; }
 
     /// <summary>Key fields in order; the first is always <see cref="EventField.HubId"/>.</summary>
@@ -42,6 +52,19 @@ public sealed class AggregationDefinition
     public IReadOnlyList<OutputDefinition> Outputs { get; }
 
     public bool SpeedLayer { get; }
+
+    private string Fingerprint()
+    {
+        var description = new System.Text.StringBuilder();
+        description.Append(EventType).Append('|').AppendJoin(',', Key).Append('|');
+        foreach (var output in Outputs)
+        {
+            description.Append(output.Describe()).Append(';');
+        }
+
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(description.ToString()));
+        return Convert.ToHexStringLower(hash.AsSpan(0, 4));
+    }
 
     public int IndexOfKeyField(EventField field)
     {

@@ -81,6 +81,9 @@ public sealed class OutputDefinition
     /// <summary>The HyperLogLog precision of a distinctCount output in hll mode; null otherwise.</summary>
     public int? Precision { get; }
 
+    /// <summary>Every setting that shapes this output's stored state, as one line of text.</summary>
+    public string Describe() => $"{Name}:{Aggregator}:{Field}:{GroupBy}:{Mode}:{Precision}";
+
     /// <summary>Creates the identity state of this output.</summary>
     public Accumulator CreateAccumulator() => Aggregator switch
     {

@@ -56,7 +56,7 @@ internal sealed partial class BackfillStarter(
         var maxSequence = await events.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
         foreach (var definition in catalog.All)
         {
-            var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
+            var frontier = await views.GetFrontierAsync(definition.ViewId, cancellationToken).ConfigureAwait(false);
             if (!frontier.IsInitial)
             {
                 continue;

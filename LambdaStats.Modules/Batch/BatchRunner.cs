@@ -88,7 +88,7 @@ internal sealed partial class BatchRunner(
                 var sequence = await store.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
                 foreach (var definition in catalog.All.Where(request.Includes))
                 {
-                    var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
+                    var frontier = await views.GetFrontierAsync(definition.ViewId, cancellationToken).ConfigureAwait(false);
                     var from = frontier.Watermark;
                     var to = UtcHour.Max(from, request.WatermarkCap is { } cap ? UtcHour.Min(cap, end) : end);
                     var late = frontier.IsInitial
@@ -169,7 +169,7 @@ internal sealed partial class BatchRunner(
     {
         try
         {
-            var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
+            var frontier = await views.GetFrontierAsync(definition.ViewId, cancellationToken).ConfigureAwait(false);
             var end = new UtcDay(frontier.Watermark.Index / 24);
             if (frontier.IsInitial || end <= frontier.DailyWatermark)
             {

@@ -32,7 +32,7 @@ internal sealed partial class SpeedRebuilder(
         foreach (var buffer in speed.Buffers)
         {
             var definition = buffer.Definition;
-            var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
+            var frontier = await views.GetFrontierAsync(definition.ViewId, cancellationToken).ConfigureAwait(false);
             var loaded = new List<LambdaEvent>();
             if (definition.SpeedLayer)
             {

@@ -20,7 +20,7 @@ internal sealed class StatusQueries(AggregationCatalog catalog, ISpeedLayer spee
                 counts.Add(definition.EventType, count);
             }
 
-            var frontier = await views.GetFrontierAsync(definition.Name, cancellationToken).ConfigureAwait(false);
+            var frontier = await views.GetFrontierAsync(definition.ViewId, cancellationToken).ConfigureAwait(false);
             var hours = speed.GetHeldHours(definition.Name).Select(hour => hour.Start).ToList();
             result.Add(new AggregationStatus(
                 definition.Name,

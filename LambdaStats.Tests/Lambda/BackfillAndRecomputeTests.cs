@@ -97,7 +97,7 @@ public sealed class BackfillAndRecomputeTests
 
         // Damage one hour's view behind the batch layer's back, as a faulty deployment might.
         var definition = harness.Services.GetRequiredService<LambdaStats.Modules.Aggregation.AggregationCatalog>().Get("mediaConsultations");
-        var frontier = await views.GetFrontierAsync("mediaConsultations", CancellationToken.None);
+        var frontier = await views.GetFrontierAsync(definition.ViewId, CancellationToken.None);
         var damaged = UtcHour.Containing(Now.AddHours(-30));
         await views.CommitAsync(definition, [new BucketRows<UtcHour>(damaged, new Dictionary<LambdaStats.Modules.Aggregation.AggregationKey, LambdaStats.Modules.Aggregation.AggregateRow>())], [], frontier, CancellationToken.None);
         var wrong = BruteForce.Of(await harness.QueryAsync("mediaConsultations", "h1", Now.AddDays(-3), Now, bucket: SeriesBucket.Hour));

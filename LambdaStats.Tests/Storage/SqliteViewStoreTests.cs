@@ -50,7 +50,7 @@ public sealed class SqliteViewStoreTests
     [Test]
     public async Task GetFrontierAsync_NothingStored_ReturnsInitial()
     {
-        var frontier = await store.GetFrontierAsync(MediaOpens.Name, CancellationToken.None);
+        var frontier = await store.GetFrontierAsync(MediaOpens.ViewId, CancellationToken.None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -69,8 +69,8 @@ public sealed class SqliteViewStoreTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(await store.GetFrontierAsync(MediaOpens.Name, CancellationToken.None), Is.EqualTo(frontier));
-            Assert.That(await store.GetFrontierAsync(HubVisits.Name, CancellationToken.None), Is.EqualTo(BatchFrontier.Initial));
+            Assert.That(await store.GetFrontierAsync(MediaOpens.ViewId, CancellationToken.None), Is.EqualTo(frontier));
+            Assert.That(await store.GetFrontierAsync(HubVisits.ViewId, CancellationToken.None), Is.EqualTo(BatchFrontier.Initial));
         }
     }
 
@@ -81,7 +81,7 @@ public sealed class SqliteViewStoreTests
         var latest = new BatchFrontier(Hour.AddHours(1), 20, Day.Next);
         await CommitAsync(MediaOpens, [], [], latest);
 
-        Assert.That(await store.GetFrontierAsync(MediaOpens.Name, CancellationToken.None), Is.EqualTo(latest));
+        Assert.That(await store.GetFrontierAsync(MediaOpens.ViewId, CancellationToken.None), Is.EqualTo(latest));
     }
 
     [Test]
@@ -399,7 +399,7 @@ public sealed class SqliteViewStoreTests
             Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=1" }));
             Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour.Next, Hour.AddHours(2))), Is.EqualTo(new[] { "hub-1|m-1=2" }));
             Assert.That(Summaries(await ReadDaysAsync(MediaOpens, new KeyFilter("hub-1"), Day, Day.Next)), Is.EqualTo(new[] { "hub-1|m-1=3" }));
-            Assert.That(await store.GetFrontierAsync(MediaOpens.Name, CancellationToken.None), Is.EqualTo(previousFrontier));
+            Assert.That(await store.GetFrontierAsync(MediaOpens.ViewId, CancellationToken.None), Is.EqualTo(previousFrontier));
         }
     }
 

@@ -55,15 +55,15 @@ internal sealed class InMemoryViewStore : IViewStore
         {
             foreach (var (index, rows) in serialisedHours)
             {
-                hours[(aggregation.Name, index)] = rows;
+                hours[(aggregation.ViewId, index)] = rows;
             }
 
             foreach (var (index, rows) in serialisedDays)
             {
-                days[(aggregation.Name, index)] = rows;
+                days[(aggregation.ViewId, index)] = rows;
             }
 
-            frontiers[aggregation.Name] = frontier;
+            frontiers[aggregation.ViewId] = frontier;
         }
     }
 
@@ -104,7 +104,7 @@ internal sealed class InMemoryViewStore : IViewStore
         lock (sync)
         {
             IReadOnlyList<UtcDay> result = hours
-                .Where(pair => pair.Key.Aggregation == aggregation.Name && pair.Value.Count > 0)
+                .Where(pair => pair.Key.Aggregation == aggregation.ViewId && pair.Value.Count > 0)
                 .Select(pair => new UtcHour(pair.Key.Hour).Day)
                 .Where(day => day >= from && day < to)
                 .Distinct()
@@ -119,7 +119,7 @@ internal sealed class InMemoryViewStore : IViewStore
         lock (sync)
         {
             IReadOnlyList<BucketRows<UtcHour>> result = hours
-                .Where(pair => pair.Key.Aggregation == aggregation.Name && new UtcHour(pair.Key.Hour).Day == day)
+                .Where(pair => pair.Key.Aggregation == aggregation.ViewId && new UtcHour(pair.Key.Hour).Day == day)
                 .Select(pair => new BucketRows<UtcHour>(
                     new UtcHour(pair.Key.Hour),
                     pair.Value.ToDictionary(row => row.Key, row => AggregateRow.DeserializeState(aggregation, row.Value))))
@@ -143,7 +143,7 @@ internal sealed class InMemoryViewStore : IViewStore
         var result = new List<KeyedRow>();
         foreach (var ((name, bucket), rows) in buckets)
         {
-            if (name != aggregation.Name || bucket < from || bucket >= to)
+            if (name != aggregation.ViewId || bucket < from || bucket >= to)
             {
                 continue;
             }

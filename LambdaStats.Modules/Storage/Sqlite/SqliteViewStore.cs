@@ -169,7 +169,7 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
         using var connection = database.OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = DaysWithHourlyRowsSql;
-        command.Parameters.AddWithValue("$aggregation", aggregation.Name);
+        command.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
         command.Parameters.AddWithValue("$from_hour", FirstHourIndex(from.Index));
         command.Parameters.AddWithValue("$to_hour", FirstHourIndex(to.Index));
 
@@ -191,7 +191,7 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
         using var connection = database.OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = ReadDayHoursSql;
-        command.Parameters.AddWithValue("$aggregation", aggregation.Name);
+        command.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
         command.Parameters.AddWithValue("$from_hour", FirstHourIndex(day.Index));
         command.Parameters.AddWithValue("$to_hour", FirstHourIndex(Math.Min(day.Index, DayIndexLimit) + 1));
 
@@ -256,7 +256,7 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
         {
             upsert.Transaction = transaction;
             upsert.CommandText = UpsertFrontierSql;
-            upsert.Parameters.AddWithValue("$aggregation", aggregation.Name);
+            upsert.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
             upsert.Parameters.AddWithValue("$watermark_hour", frontier.Watermark.Index);
             upsert.Parameters.AddWithValue("$sequence", frontier.Sequence);
             upsert.Parameters.AddWithValue("$daily_watermark_day", frontier.DailyWatermark.Index);
@@ -281,7 +281,7 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
         using var connection = database.OpenReader();
         using var command = connection.CreateCommand();
         var sql = new StringBuilder($"SELECT k0, k1, k2, k3, state FROM {table.Name} WHERE aggregation = $aggregation AND k0 = $hub AND {table.BucketColumn} >= $from AND {table.BucketColumn} < $to");
-        command.Parameters.AddWithValue("$aggregation", aggregation.Name);
+        command.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
         command.Parameters.AddWithValue("$hub", filter.HubId);
         command.Parameters.AddWithValue("$from", from);
         command.Parameters.AddWithValue("$to", to);
@@ -351,13 +351,13 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
             delete = connection.CreateCommand();
             delete.Transaction = transaction;
             delete.CommandText = $"DELETE FROM {table.Name} WHERE aggregation = $aggregation AND {table.BucketColumn} = $bucket;";
-            delete.Parameters.AddWithValue("$aggregation", aggregation.Name);
+            delete.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
             deleteBucket = delete.Parameters.Add("$bucket", SqliteType.Integer);
 
             insert = connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = $"INSERT INTO {table.Name} (aggregation, {table.BucketColumn}, k0, k1, k2, k3, state) VALUES ($aggregation, $bucket, $k0, $k1, $k2, $k3, $state);";
-            insert.Parameters.AddWithValue("$aggregation", aggregation.Name);
+            insert.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
             insertBucket = insert.Parameters.Add("$bucket", SqliteType.Integer);
             keys = KeyColumns.Select(column => insert.Parameters.Add("$" + column, SqliteType.Text)).ToArray();
             state = insert.Parameters.Add("$state", SqliteType.Blob);

@@ -9,7 +9,11 @@ namespace LambdaStats.Modules.View.Contracts;
 /// </summary>
 public interface IViewStore
 {
-    /// <summary>Returns the stored frontier of <paramref name="aggregation"/>, or <see cref="BatchFrontier.Initial"/>.</summary>
+    /// <summary>
+    /// Returns the stored frontier of the aggregation whose <see cref="AggregationDefinition.ViewId"/>
+    /// is <paramref name="aggregation"/>, or <see cref="BatchFrontier.Initial"/>.
+    /// </summary>
+    /// <remarks>Adapters store rows and frontiers under the view id, never the bare name.</remarks>
     Task<BatchFrontier> GetFrontierAsync(string aggregation, CancellationToken cancellationToken);
 
     /// <summary>
