@@ -26,7 +26,7 @@ internal static class AdminEndpoints
 
     /// <summary>
     /// Schedules the recompute of [from, to), widened to whole hours, as chained Hangfire jobs
-    /// (one per day, shown on the dashboard), and answers 202 with their ids.
+    /// (one per day, shown on the dashboard), and returns 202 with their ids.
     /// </summary>
     private static IResult ScheduleRecompute(HttpContext context, IRecomputeScheduler scheduler)
     {
@@ -97,7 +97,7 @@ internal static class AdminEndpoints
 
     /// <summary>
     /// The run's watermark is the lowest over the aggregations, so every aggregation is final
-    /// before it. A failed aggregation makes the answer 500 with the reasons.
+    /// before it. A failed aggregation makes the response 500 with the reasons.
     /// </summary>
     private static IResult ToResult(BatchRunSummary summary)
     {
