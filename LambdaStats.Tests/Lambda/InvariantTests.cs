@@ -1,5 +1,6 @@
 using System.Globalization;
 using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Batch.Contracts;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.View.Contracts;
@@ -90,6 +91,7 @@ public sealed class InvariantTests
             if (forcedInterleavings)
             {
                 Assert.That(totals.EventsDuringBatch, Is.GreaterThan(0), "events ingested while a batch runs");
+                Assert.That(totals.Recomputes, Is.GreaterThan(0), "operator recomputes racing with a query");
             }
         });
     }
@@ -144,7 +146,19 @@ public sealed class InvariantTests
                     // A batch commits between the query's snapshot and its read of the views.
                     var query = NewQuery(random, clock.GetUtcNow(), start);
                     var current = harness;
-                    hooks!.OnNextRead = async () => await current.RunHourlyAsync();
+                    if (random.Next(2) == 0)
+                    {
+                        hooks!.OnNextRead = async () => await current.RunHourlyAsync();
+                    }
+                    else
+                    {
+                        // An operator's recompute of a range rewrites final views under the query.
+                        var recomputeFrom = UtcHour.Containing(clock.GetUtcNow()).AddHours(-random.Next(1, 100));
+                        var recomputeTo = recomputeFrom.AddHours(random.Next(1, 30));
+                        hooks!.OnNextRead = async () => await current.SendAsync(new RecomputeHours(null, recomputeFrom, recomputeTo));
+                        totals.Recomputes++;
+                    }
+
                     Check(seed, scenario, step, catalog, sent, query, await AnswerAsync(harness, query));
                     hooks.OnNextRead = null;
                     totals.RacingQueries++;
@@ -324,7 +338,9 @@ public sealed class InvariantTests
 
         public int EventsDuringBatch { get; set; }
 
+        public int Recomputes { get; set; }
+
         public override string ToString() =>
-            $"{Queries} queries, {RacingQueries} racing a batch, {LateEvents} late events, {Duplicates} duplicate deliveries, {EventsDuringBatch} events during a batch, {Restarts} restarts";
+            $"{Queries} queries, {RacingQueries} racing a batch, {LateEvents} late events, {Duplicates} duplicate deliveries, {EventsDuringBatch} events during a batch, {Recomputes} recomputes under a query, {Restarts} restarts";
     }
 }
