@@ -126,7 +126,9 @@ internal sealed partial class AggregationQueryService(
                 MergeInto(rows, row.Key, row.Row);
             }
 
-            var speedHours = WholeHours(from, to).ToList();
+            var wholeFrom = CeilingHour(from);
+            var wholeTo = UtcHour.Containing(to);
+            var speedHours = speedByHour.Keys.Where(hour => hour >= wholeFrom && hour < wholeTo).ToList();
             foreach (var (hour, edgeFrom, edgeTo) in PartialHours(from, to))
             {
                 var served = hour >= watermark
@@ -219,15 +221,6 @@ internal sealed partial class AggregationQueryService(
             }
 
             row.Add(e);
-        }
-    }
-
-    /// <summary>Hours wholly inside [from, to).</summary>
-    private static IEnumerable<UtcHour> WholeHours(DateTimeOffset from, DateTimeOffset to)
-    {
-        for (var hour = CeilingHour(from); hour.End <= to; hour = hour.Next)
-        {
-            yield return hour;
         }
     }
 

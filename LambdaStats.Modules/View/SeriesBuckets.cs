@@ -26,7 +26,8 @@ internal static class SeriesBuckets
             start = boundary;
             if (result.Count > maxBuckets)
             {
-                throw new InvalidQueryException("bucket", $"The series would have more than {maxBuckets} buckets; shorten the period or use bucket=day.");
+                var advice = bucket == SeriesBucket.Hour ? "shorten the period or use bucket=day" : "shorten the period";
+                throw new InvalidQueryException("bucket", $"The series would have more than {maxBuckets} buckets; {advice}.");
             }
         }
 

@@ -75,6 +75,8 @@ public sealed class AggregationEndpointTests
     [TestCase("from=2026-01-01T00:00:00Z&groupBy=page", "groupBy")]
     [TestCase("from=2026-01-01T00:00:00Z&network=x", "network")]
     [TestCase("to=2026-01-01T00:00:00Z", "from")]
+    [TestCase("from=2000-01-01T00:00:00Z&to=9999-12-31T23:59:59Z", "to")]
+    [TestCase("from=0001-01-01T00:00:00Z", "from")]
     public async Task Query_InvalidParameter_Returns400NamingIt(string parameters, string expectedParameter)
     {
         var response = await client.GetAsync($"/api/hubs/h1/aggregations/mediaConsultations?{parameters}");

@@ -77,7 +77,9 @@ public sealed class EventIngestionEndpointTests
               {"id":"future","type":"HubVisited","occurredAt":"{{now.AddDays(1):O}}","hubId":"h1"},
               {"id":"bad-page","type":"PageViewed","occurredAt":"{{now:O}}","hubId":"h1","mediaId":"m1","page":0},
               {"type":"HubVisited","occurredAt":"{{now:O}}","hubId":"h1"},
-              {"id":"ok-1","type":"MediaOpened","occurredAt":"{{now:O}}","hubId":"h1","mediaId":"m1"}
+              {"id":"ok-1","type":"MediaOpened","occurredAt":"{{now:O}}","hubId":"h1","mediaId":"m1"},
+              {"id":"huge","type":"PageViewed","occurredAt":"{{now:O}}","hubId":"h1","mediaId":"m1","page":1,"durationSeconds":1.7e308},
+              {"id":"slash","type":"HubVisited","occurredAt":"{{now:O}}","hubId":"a/b"}
             ]
             """;
         var answer = await PostAsync(body);
@@ -87,13 +89,15 @@ public sealed class EventIngestionEndpointTests
         {
             Assert.That((int?)answer["accepted"], Is.EqualTo(1));
             Assert.That((int?)answer["duplicates"], Is.EqualTo(1));
-            Assert.That(rejected.Select(r => (int?)r!["index"]), Is.EqualTo(new int?[] { 1, 2, 3, 4, 5 }));
+            Assert.That(rejected.Select(r => (int?)r!["index"]), Is.EqualTo(new int?[] { 1, 2, 3, 4, 5, 7, 8 }));
             Assert.That((string?)rejected[0]!["error"], Does.StartWith("type: unknown event type 'MediaExploded'"));
             Assert.That((string?)rejected[1]!["error"], Does.StartWith("occurredAt: must be an ISO-8601 timestamp with an offset"));
             Assert.That((string?)rejected[2]!["error"], Does.Contain("in the future"));
             Assert.That((string?)rejected[3]!["error"], Does.StartWith("page: must be an integer of 1 or more"));
             Assert.That((string?)rejected[4]!["error"], Is.EqualTo("id: required"));
             Assert.That((string?)rejected[4]!["id"], Is.Null);
+            Assert.That((string?)rejected[5]!["error"], Does.StartWith("durationSeconds: must be a number from 0 to 1000000000"));
+            Assert.That((string?)rejected[6]!["error"], Does.StartWith("hubId: must not contain '/'"));
         }
     }
 

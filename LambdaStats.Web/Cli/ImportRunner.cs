@@ -231,7 +231,10 @@ internal sealed class ImportRunner
         }
     }
 
-    /// <summary>Returns the event time used to order a replay, or null when a JSON value has no readable <c>occurredAt</c>.</summary>
+    /// <summary>
+    /// Returns the event time used to order a replay, or null when a JSON value has no
+    /// <c>occurredAt</c> with an offset: the service rejects those, so they must not set the pace.
+    /// </summary>
     private static DateTimeOffset? GetEventTime(ImportRecord record)
     {
         if (record.Validated is { } validated)
@@ -242,7 +245,7 @@ internal sealed class ImportRunner
         if (record.Json is { ValueKind: JsonValueKind.Object } json
             && json.TryGetProperty("occurredAt", out var occurredAt)
             && occurredAt.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(occurredAt.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+            && Endpoints.JsonInstants.TryParse(occurredAt.GetString(), out var parsed))
         {
             return parsed;
         }

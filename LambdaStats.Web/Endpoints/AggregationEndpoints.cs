@@ -12,6 +12,11 @@ internal static class AggregationEndpoints
     public const int DefaultLimit = 100;
     public const int MaxLimit = 10_000;
 
+    /// <summary>Bounds of from and to: a day inside the range of <see cref="DateTimeOffset"/>, so hour arithmetic never overflows.</summary>
+    private static readonly DateTimeOffset MinInstant = new(1, 1, 2, 0, 0, 0, TimeSpan.Zero);
+
+    private static readonly DateTimeOffset MaxInstant = new(9999, 12, 30, 0, 0, 0, TimeSpan.Zero);
+
     private static readonly HashSet<string> ReservedParameters = new(StringComparer.Ordinal) { "from", "to", "groupBy", "limit", "tz", "bucket" };
 
     public static IEndpointRouteBuilder MapAggregationEndpoints(this IEndpointRouteBuilder app)
@@ -131,7 +136,13 @@ internal static class AggregationEndpoints
 
         if (!JsonInstants.TryParse(text, out instant))
         {
-            error = BadParameter(name, $"{name} '{text}' is not an ISO-8601 instant with an offset, for example 2026-01-10T00:00:00Z.");
+            error = BadParameter(name, $"{name} '{text}' is not an ISO-8601 instant with an offset, for example 2026-01-10T00:00:00Z. In a URL, write the '+' of an offset as %2B.");
+            return false;
+        }
+
+        if (instant < MinInstant || instant > MaxInstant)
+        {
+            error = BadParameter(name, $"{name} {JsonInstants.Format(instant)} is out of range; use an instant from {JsonInstants.Format(MinInstant)} to {JsonInstants.Format(MaxInstant)}.");
             return false;
         }
 

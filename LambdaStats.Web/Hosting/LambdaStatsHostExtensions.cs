@@ -27,6 +27,8 @@ public static class LambdaStatsHostExtensions
 
         builder.Services.AddMassTransit(bus =>
         {
+            // MassTransit 8.5 reports usage to its vendor over the Internet unless told not to.
+            bus.DisableUsageTelemetry();
             bus.SetKebabCaseEndpointNameFormatter();
             bus.AddEventConsumers();
             bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));

@@ -12,6 +12,9 @@ internal sealed class EventParser(IngestionOptions options)
 {
     public const int MaxIdLength = 128;
 
+    /// <summary>Upper bound of <c>durationSeconds</c> (about 31 years), so that sums of many events stay finite.</summary>
+    public const double MaxDurationSeconds = 1e9;
+
     private static readonly string[] ContactKinds = ["callback", "audioCall", "videoCall"];
 
     private static readonly HashSet<EventType> MediaEvents =
@@ -71,6 +74,11 @@ internal sealed class EventParser(IngestionOptions options)
             || !TryGetProperties(json, out var properties, out error))
         {
             return ParseOutcome.Fail(id, error);
+        }
+
+        if (hubId!.Contains('/', StringComparison.Ordinal))
+        {
+            return ParseOutcome.Fail(id, $"hubId: must not contain '/', because the hub is a segment of the query URL, got '{hubId}'");
         }
 
         if (contactKind is not null && !ContactKinds.Contains(contactKind, StringComparer.Ordinal))
@@ -168,9 +176,9 @@ internal sealed class EventParser(IngestionOptions options)
             return true;
         }
 
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || number < 0 || !double.IsFinite(number))
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || number < 0 || !double.IsFinite(number) || number > MaxDurationSeconds)
         {
-            error = $"durationSeconds: must be a number of 0 or more, got {value.GetRawText()}";
+            error = $"durationSeconds: must be a number from 0 to {MaxDurationSeconds:0}, got {value.GetRawText()}";
             return false;
         }
 
