@@ -194,17 +194,13 @@ public sealed class ExactnessTests
     private static long Consultations(AggregateRow row) => ((CountAccumulator)row.Outputs[0]).Value;
 
     /// <summary>An event store whose scan can skip one event, to make the batch disagree with the speed layer.</summary>
-    private sealed class LossyEventStore(IEventStore inner) : IEventStore
+    private sealed class LossyEventStore(IEventStore inner) : DelegatingEventStore(inner)
     {
         public bool DropNextScannedEvent { get; set; }
 
-        public Task<AppendResult> AppendAsync(IReadOnlyList<LambdaEvent> batch, CancellationToken cancellationToken) => inner.AppendAsync(batch, cancellationToken);
-
-        public Task<long> GetMaxSequenceAsync(CancellationToken cancellationToken) => inner.GetMaxSequenceAsync(cancellationToken);
-
-        public async IAsyncEnumerable<LambdaEvent> ScanAsync(EventType type, DateTimeOffset from, DateTimeOffset to, long afterSequence, long upToSequence, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        public override async IAsyncEnumerable<LambdaEvent> ScanAsync(EventType type, DateTimeOffset from, DateTimeOffset to, long afterSequence, long upToSequence, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            await foreach (var e in inner.ScanAsync(type, from, to, afterSequence, upToSequence, cancellationToken))
+            await foreach (var e in base.ScanAsync(type, from, to, afterSequence, upToSequence, cancellationToken))
             {
                 if (DropNextScannedEvent && type == EventType.MediaOpened)
                 {
@@ -215,10 +211,5 @@ public sealed class ExactnessTests
                 yield return e;
             }
         }
-
-        public Task<IReadOnlyList<UtcHour>> GetHoursWithEventsAsync(EventType type, UtcHour from, UtcHour to, long afterSequence, long upToSequence, CancellationToken cancellationToken) =>
-            inner.GetHoursWithEventsAsync(type, from, to, afterSequence, upToSequence, cancellationToken);
-
-        public Task<long> CountAsync(EventType type, CancellationToken cancellationToken) => inner.CountAsync(type, cancellationToken);
     }
 }

@@ -137,7 +137,7 @@ public sealed class ReferenceTimelineTests
     private AggregationDefinition Definition => harness.Services.GetRequiredService<AggregationCatalog>().Get("mediaConsultations");
 
     /// <summary>A view store whose commit can be held, to freeze a batch between BatchStarting and BatchCompleted.</summary>
-    private sealed class CommitGate(InMemoryViewStore inner) : IViewStore
+    private sealed class CommitGate(InMemoryViewStore inner) : DelegatingViewStore(inner)
     {
         private TaskCompletionSource release = Completed();
         private TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -154,7 +154,7 @@ public sealed class ReferenceTimelineTests
 
         public Task WaitUntilCommitStartedAsync() => started.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
-        public async Task CommitAsync(AggregationDefinition aggregation, IReadOnlyList<BucketRows<UtcHour>> hours, IReadOnlyList<BucketRows<UtcDay>> days, BatchFrontier frontier, CancellationToken cancellationToken)
+        public override async Task CommitAsync(AggregationDefinition aggregation, IReadOnlyList<BucketRows<UtcHour>> hours, IReadOnlyList<BucketRows<UtcDay>> days, BatchFrontier frontier, CancellationToken cancellationToken)
         {
             if (aggregation.Name == "mediaConsultations")
             {
@@ -162,18 +162,8 @@ public sealed class ReferenceTimelineTests
                 await release.Task;
             }
 
-            await inner.CommitAsync(aggregation, hours, days, frontier, cancellationToken);
+            await base.CommitAsync(aggregation, hours, days, frontier, cancellationToken);
         }
-
-        public Task<BatchFrontier> GetFrontierAsync(string aggregation, CancellationToken cancellationToken) => inner.GetFrontierAsync(aggregation, cancellationToken);
-
-        public Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken) => inner.ReadHoursAsync(aggregation, filter, from, to, cancellationToken);
-
-        public Task<IReadOnlyList<KeyedRow>> ReadDaysAsync(AggregationDefinition aggregation, KeyFilter filter, UtcDay from, UtcDay to, CancellationToken cancellationToken) => inner.ReadDaysAsync(aggregation, filter, from, to, cancellationToken);
-
-        public Task<IReadOnlyList<UtcDay>> GetDaysWithHourlyRowsAsync(AggregationDefinition aggregation, UtcDay from, UtcDay to, CancellationToken cancellationToken) => inner.GetDaysWithHourlyRowsAsync(aggregation, from, to, cancellationToken);
-
-        public Task<IReadOnlyList<BucketRows<UtcHour>>> ReadDayHoursAsync(AggregationDefinition aggregation, UtcDay day, CancellationToken cancellationToken) => inner.ReadDayHoursAsync(aggregation, day, cancellationToken);
 
         private static TaskCompletionSource Completed()
         {

@@ -238,7 +238,7 @@ public sealed class RestartTests
     }
 
     /// <summary>A view store whose n-th commit after <see cref="Arm"/> never completes, as in a process that died there.</summary>
-    private sealed class FreezingViewStore(IViewStore inner, int freezeOnCommit) : IViewStore
+    private sealed class FreezingViewStore(IViewStore inner, int freezeOnCommit) : DelegatingViewStore(inner)
     {
         private readonly TaskCompletionSource frozen = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int commitsLeft = -1;
@@ -247,7 +247,7 @@ public sealed class RestartTests
 
         public void Arm() => commitsLeft = freezeOnCommit;
 
-        public async Task CommitAsync(AggregationDefinition aggregation, IReadOnlyList<BucketRows<UtcHour>> hours, IReadOnlyList<BucketRows<UtcDay>> days, BatchFrontier frontier, CancellationToken cancellationToken)
+        public override async Task CommitAsync(AggregationDefinition aggregation, IReadOnlyList<BucketRows<UtcHour>> hours, IReadOnlyList<BucketRows<UtcDay>> days, BatchFrontier frontier, CancellationToken cancellationToken)
         {
             if (commitsLeft > 0 && --commitsLeft == 0)
             {
@@ -255,17 +255,7 @@ public sealed class RestartTests
                 await Task.Delay(Timeout.Infinite, cancellationToken);
             }
 
-            await inner.CommitAsync(aggregation, hours, days, frontier, cancellationToken);
+            await base.CommitAsync(aggregation, hours, days, frontier, cancellationToken);
         }
-
-        public Task<BatchFrontier> GetFrontierAsync(string aggregation, CancellationToken cancellationToken) => inner.GetFrontierAsync(aggregation, cancellationToken);
-
-        public Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken) => inner.ReadHoursAsync(aggregation, filter, from, to, cancellationToken);
-
-        public Task<IReadOnlyList<KeyedRow>> ReadDaysAsync(AggregationDefinition aggregation, KeyFilter filter, UtcDay from, UtcDay to, CancellationToken cancellationToken) => inner.ReadDaysAsync(aggregation, filter, from, to, cancellationToken);
-
-        public Task<IReadOnlyList<UtcDay>> GetDaysWithHourlyRowsAsync(AggregationDefinition aggregation, UtcDay from, UtcDay to, CancellationToken cancellationToken) => inner.GetDaysWithHourlyRowsAsync(aggregation, from, to, cancellationToken);
-
-        public Task<IReadOnlyList<BucketRows<UtcHour>>> ReadDayHoursAsync(AggregationDefinition aggregation, UtcDay day, CancellationToken cancellationToken) => inner.ReadDayHoursAsync(aggregation, day, cancellationToken);
     }
 }

@@ -152,22 +152,13 @@ public sealed class OperationsEndpointTests
     }
 
     /// <summary>An event store whose first read of the highest sequence waits for a signal: a rebuild that takes long.</summary>
-    private sealed class SlowFirstReadStore(IEventStore inner, Task released) : IEventStore
+    private sealed class SlowFirstReadStore(IEventStore inner, Task released) : DelegatingEventStore(inner)
     {
-        public Task<AppendResult> AppendAsync(IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken) => inner.AppendAsync(events, cancellationToken);
 
-        public async Task<long> GetMaxSequenceAsync(CancellationToken cancellationToken)
+        public override async Task<long> GetMaxSequenceAsync(CancellationToken cancellationToken)
         {
             await released.WaitAsync(cancellationToken);
-            return await inner.GetMaxSequenceAsync(cancellationToken);
+            return await base.GetMaxSequenceAsync(cancellationToken);
         }
-
-        public IAsyncEnumerable<LambdaEvent> ScanAsync(EventType type, DateTimeOffset from, DateTimeOffset to, long afterSequence, long upToSequence, CancellationToken cancellationToken) =>
-            inner.ScanAsync(type, from, to, afterSequence, upToSequence, cancellationToken);
-
-        public Task<IReadOnlyList<UtcHour>> GetHoursWithEventsAsync(EventType type, UtcHour from, UtcHour to, long afterSequence, long upToSequence, CancellationToken cancellationToken) =>
-            inner.GetHoursWithEventsAsync(type, from, to, afterSequence, upToSequence, cancellationToken);
-
-        public Task<long> CountAsync(EventType type, CancellationToken cancellationToken) => inner.CountAsync(type, cancellationToken);
     }
 }
