@@ -285,7 +285,7 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         var connection = database.Writer;
         using var transaction = connection.BeginTransaction();
         var stored = SqliteEventBatchAppender.CanAppend(events)
-            ? SqliteEventBatchAppender.Append(connection, transaction, events, cancellationToken)
+            ? SqliteEventBatchAppender.Append(connection, events, cancellationToken)
             : AppendOneByOne(connection, transaction, events, cancellationToken);
 
         var storedPerType = new Dictionary<EventType, long>();
