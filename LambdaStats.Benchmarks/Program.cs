@@ -52,7 +52,7 @@ static async Task<int> RunHarnessAsync(string harness, string[] rest)
             // Directory.Build.props, whose warnings-as-errors the generated code does not meet.
             var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
             var benchmarkArgs = rest.Contains("--filter") ? rest : [.. rest, "--filter", "*"];
-            BenchmarkSwitcher.FromTypes([typeof(SpeedAggregationBenchmarks)]).Run(benchmarkArgs, config);
+            BenchmarkSwitcher.FromTypes([typeof(SpeedAggregationBenchmarks), typeof(SpeedLayerBenchmarks)]).Run(benchmarkArgs, config);
             return 0;
         case "ingest":
             return await IngestHarness.RunAsync(new Options(rest));
