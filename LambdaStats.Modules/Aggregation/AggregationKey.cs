@@ -51,14 +51,31 @@ public readonly struct AggregationKey : IEquatable<AggregationKey>
 
     public static AggregationKey From(LambdaEvent e, IReadOnlyList<EventField> fields)
     {
+        // Definitions keep their key as an array: indexing it directly avoids an interface call
+        // per field on the speed layer's per-event path.
+        if (fields is EventField[] array)
+        {
+            return From(e, array);
+        }
+
         var count = fields.Count;
         return new AggregationKey(
             count,
-            EventFields.GetString(e, fields[0]) ?? string.Empty,
-            count > 1 ? EventFields.GetString(e, fields[1]) ?? string.Empty : null,
-            count > 2 ? EventFields.GetString(e, fields[2]) ?? string.Empty : null,
-            count > 3 ? EventFields.GetString(e, fields[3]) ?? string.Empty : null);
+            ValueOf(e, fields[0]),
+            count > 1 ? ValueOf(e, fields[1]) : null,
+            count > 2 ? ValueOf(e, fields[2]) : null,
+            count > 3 ? ValueOf(e, fields[3]) : null);
     }
+
+    private static AggregationKey From(LambdaEvent e, EventField[] fields) => fields.Length switch
+    {
+        1 => new AggregationKey(1, ValueOf(e, fields[0]), null, null, null),
+        2 => new AggregationKey(2, ValueOf(e, fields[0]), ValueOf(e, fields[1]), null, null),
+        3 => new AggregationKey(3, ValueOf(e, fields[0]), ValueOf(e, fields[1]), ValueOf(e, fields[2]), null),
+        _ => new AggregationKey(fields.Length, ValueOf(e, fields[0]), ValueOf(e, fields[1]), ValueOf(e, fields[2]), ValueOf(e, fields[3])),
+    };
+
+    private static string ValueOf(LambdaEvent e, EventField field) => EventFields.GetString(e, field) ?? string.Empty;
 
     public string[] ToArray()
     {

@@ -41,14 +41,27 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
     }
 
     /// <summary>Adds events of this aggregation's type to the open segment.</summary>
+    /// <remarks>Allocates nothing per event once the event's hour and key hold a row.</remarks>
     public void Add(IReadOnlyList<LambdaEvent> events)
     {
         lock (sync)
         {
             var open = segments[^1];
-            foreach (var e in events)
+            switch (events)
             {
-                open.Add(definition, e);
+                case List<LambdaEvent> list:
+                    AddAll(open, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
+                    break;
+                case LambdaEvent[] array:
+                    AddAll(open, array);
+                    break;
+                default:
+                    for (var i = 0; i < events.Count; i++)
+                    {
+                        open.Add(definition, events[i]);
+                    }
+
+                    break;
             }
         }
     }
@@ -203,6 +216,14 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         }
     }
 
+    private void AddAll(Segment open, ReadOnlySpan<LambdaEvent> events)
+    {
+        foreach (var e in events)
+        {
+            open.Add(definition, e);
+        }
+    }
+
     private void EndRewrite()
     {
         if (rewriteInProgress)
@@ -224,6 +245,12 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
     {
         private readonly Dictionary<UtcHour, HourBuffer> hours = [];
 
+        // The buffer of the hour that received the last event, and that hour's range of UTC
+        // ticks. Consecutive events mostly share an hour, so most events skip the hour lookup.
+        private HourBuffer? lastBuffer;
+        private long lastHourStartTicks;
+        private long lastHourEndTicks;
+
         /// <summary>Highest store sequence this segment can hold; null while it is open.</summary>
         public long? SealedAt { get; set; }
 
@@ -233,14 +260,23 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
 
         public void Add(AggregationDefinition definition, LambdaEvent e)
         {
-            var hour = UtcHour.Containing(e.OccurredAt);
-            if (!hours.TryGetValue(hour, out var buffer))
+            var ticks = e.OccurredAt.UtcTicks;
+            var buffer = lastBuffer;
+            if (buffer is null || ticks < lastHourStartTicks || ticks >= lastHourEndTicks)
             {
-                buffer = new HourBuffer(e.OccurredAt);
-                hours.Add(hour, buffer);
+                var hour = UtcHour.Containing(e.OccurredAt);
+                if (!hours.TryGetValue(hour, out buffer))
+                {
+                    buffer = new HourBuffer(e.OccurredAt);
+                    hours.Add(hour, buffer);
+                }
+
+                lastBuffer = buffer;
+                lastHourStartTicks = hour.Index * TimeSpan.TicksPerHour;
+                lastHourEndTicks = lastHourStartTicks + TimeSpan.TicksPerHour;
             }
 
-            buffer.Add(definition, e);
+            buffer.Add(definition, e, ticks);
         }
 
         public void ReleaseBefore(UtcHour watermark)
@@ -249,6 +285,8 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
             {
                 hours.Remove(hour);
             }
+
+            lastBuffer = null;
         }
 
         public void CopyRows(KeyFilter filter, UtcHour from, UtcHour to, List<HourlyRow> destination, Dictionary<UtcHour, OccurrenceBounds> bounds)
@@ -297,15 +335,22 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
     /// <summary>The rows of one hour, and the earliest and latest occurrence buffered in it.</summary>
     private sealed class HourBuffer(DateTimeOffset firstOccurrence)
     {
+        // Bounds in UTC ticks, so the per-event check compares two longs.
+        private long earliestTicks = firstOccurrence.UtcTicks;
+        private long latestTicks = firstOccurrence.UtcTicks;
+
         public Dictionary<AggregationKey, AggregateRow> Rows { get; } = [];
 
         public OccurrenceBounds Bounds { get; private set; } = new(firstOccurrence, firstOccurrence);
 
-        public void Add(AggregationDefinition definition, LambdaEvent e)
+        /// <param name="ticks">The UTC ticks of <paramref name="e"/>'s occurrence.</param>
+        public void Add(AggregationDefinition definition, LambdaEvent e, long ticks)
         {
-            if (e.OccurredAt < Bounds.Earliest || e.OccurredAt > Bounds.Latest)
+            if (ticks < earliestTicks || ticks > latestTicks)
             {
                 Bounds = Bounds.Union(new OccurrenceBounds(e.OccurredAt, e.OccurredAt));
+                earliestTicks = Bounds.Earliest.UtcTicks;
+                latestTicks = Bounds.Latest.UtcTicks;
             }
 
             var key = definition.KeyOf(e);

@@ -99,6 +99,50 @@ public sealed class SqliteEventStoreTests
     }
 
     [Test]
+    public async Task AppendAsync_LargeBatchWithDuplicates_StoresEachIdOnceWithoutGaps()
+    {
+        // 700 events span full multi-row inserts, a partial one and several id lookups. Every
+        // third id was stored by an earlier call, and every tenth event repeats an earlier id.
+        var earlier = Enumerable.Range(0, 700).Where(i => i % 3 == 0).Select(i => Event($"id-{i}", HourStart)).ToList();
+        await store.AppendAsync(earlier, CancellationToken.None);
+        var batch = Enumerable.Range(0, 700)
+            .Select(i => i % 10 == 9 ? Event($"id-{i - 5}", HourStart.AddSeconds(i), hub: "hub-repeat") : Event($"id-{i}", HourStart.AddSeconds(i)))
+            .ToList();
+        var expected = batch.Where(e => e.HubId != "hub-repeat" && int.Parse(e.Id[3..], System.Globalization.CultureInfo.InvariantCulture) % 3 != 0).ToList();
+
+        var result = await store.AppendAsync(batch, CancellationToken.None);
+        var scanned = await ScanAllAsync(EventType.MediaOpened);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Stored, Is.EqualTo(expected));
+            Assert.That(result.Duplicates, Is.EqualTo(batch.Count - expected.Count));
+            Assert.That(await store.GetMaxSequenceAsync(CancellationToken.None), Is.EqualTo(earlier.Count + expected.Count));
+            Assert.That(await store.CountAsync(EventType.MediaOpened, CancellationToken.None), Is.EqualTo(earlier.Count + expected.Count));
+            Assert.That(scanned.Select(e => e.Id).Distinct().Count(), Is.EqualTo(scanned.Count));
+            Assert.That(scanned.Where(e => e.HubId == "hub-repeat"), Is.Empty);
+        }
+    }
+
+    [Test]
+    public async Task AppendAsync_IdsWithLoneSurrogates_StoredOnceAsSqliteSeesThem()
+    {
+        // SQLite stores both ids as UTF-8 with U+FFFD in place of the lone surrogate, so they
+        // are the same id there although .NET compares them as different.
+        var first = Event("id-\uD800", HourStart);
+        var second = Event("id-\uDBFF", HourStart);
+
+        var result = await store.AppendAsync([first, second], CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Stored, Is.EqualTo(new[] { first }));
+            Assert.That(result.Duplicates, Is.EqualTo(1));
+            Assert.That(await store.GetMaxSequenceAsync(CancellationToken.None), Is.EqualTo(1));
+        }
+    }
+
+    [Test]
     public async Task AppendAsync_EmptyBatch_StoresNothing()
     {
         var result = await store.AppendAsync([], CancellationToken.None);

@@ -88,6 +88,11 @@ internal static class EventEndpoints
             sizeFeature.MaxRequestBodySize = null;
         }
 
+        if (context.Request.ContentLength is { } length)
+        {
+            return await ReadKnownLengthAsync(context.Request.Body, (int)length, cancellationToken);
+        }
+
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;
@@ -102,6 +107,29 @@ internal static class EventEndpoints
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// Reads a body whose Content-Length is at most <see cref="MaxBodyBytes"/> straight into one
+    /// array, without the copies of a growing buffer. The server never delivers more bytes than
+    /// Content-Length; a body that ends early is returned as sent, so the JSON parser reports it.
+    /// </summary>
+    private static async Task<byte[]> ReadKnownLengthAsync(Stream body, int length, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[length];
+        var filled = 0;
+        while (filled < length)
+        {
+            var read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+            if (read == 0)
+            {
+                return buffer[..filled];
+            }
+
+            filled += read;
+        }
+
+        return buffer;
     }
 
     private static IResult TooLarge(string detail) =>

@@ -284,58 +284,46 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
     {
         var connection = database.Writer;
         using var transaction = connection.BeginTransaction();
+        var stored = SqliteEventBatchAppender.CanAppend(events)
+            ? SqliteEventBatchAppender.Append(connection, events, cancellationToken)
+            : AppendOneByOne(connection, transaction, events, cancellationToken);
+
+        var storedPerType = new Dictionary<EventType, long>();
+        foreach (var e in stored)
+        {
+            storedPerType[e.Type] = storedPerType.GetValueOrDefault(e.Type) + 1;
+        }
+
+        AddCounts(connection, transaction, storedPerType);
+        transaction.Commit();
+        return new AppendResult(stored, events.Count - stored.Count);
+    }
+
+    /// <summary>Inserts the events one statement each, for batches that <see cref="SqliteEventBatchAppender"/> does not take.</summary>
+    private static List<LambdaEvent> AppendOneByOne(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken)
+    {
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
         insert.CommandText = InsertSql;
-        var id = insert.Parameters.Add("$id", SqliteType.Text);
-        var type = insert.Parameters.Add("$type", SqliteType.Integer);
-        var occurredTicks = insert.Parameters.Add("$occurred_ticks", SqliteType.Integer);
-        var hour = insert.Parameters.Add("$hour", SqliteType.Integer);
-        var hubId = insert.Parameters.Add("$hub_id", SqliteType.Text);
-        var mediaId = insert.Parameters.Add("$media_id", SqliteType.Text);
-        var visitorId = insert.Parameters.Add("$visitor_id", SqliteType.Text);
-        var sessionId = insert.Parameters.Add("$session_id", SqliteType.Text);
-        var page = insert.Parameters.Add("$page", SqliteType.Integer);
-        var durationSeconds = insert.Parameters.Add("$duration_seconds", SqliteType.Real);
-        var network = insert.Parameters.Add("$network", SqliteType.Text);
-        var contactKind = insert.Parameters.Add("$contact_kind", SqliteType.Text);
-        var properties = insert.Parameters.Add("$properties", SqliteType.Text);
+        var row = new SqliteEventRowParameters(insert, string.Empty);
         insert.Prepare();
 
         var stored = new List<LambdaEvent>(events.Count);
-        var storedPerType = new Dictionary<EventType, long>();
         foreach (var e in events)
         {
             cancellationToken.ThrowIfCancellationRequested();
             ArgumentNullException.ThrowIfNull(e, nameof(events));
-
-            var ticks = e.OccurredAt.UtcTicks;
-            id.Value = e.Id;
-            type.Value = (int)e.Type;
-            occurredTicks.Value = ticks;
-            hour.Value = ticks / TimeSpan.TicksPerHour;
-            hubId.Value = e.HubId;
-            mediaId.Value = (object?)e.MediaId ?? DBNull.Value;
-            visitorId.Value = (object?)e.VisitorId ?? DBNull.Value;
-            sessionId.Value = (object?)e.SessionId ?? DBNull.Value;
-            page.Value = (object?)e.Page ?? DBNull.Value;
-            durationSeconds.Value = (object?)e.DurationSeconds ?? DBNull.Value;
-            network.Value = (object?)e.Network ?? DBNull.Value;
-            contactKind.Value = (object?)e.ContactKind ?? DBNull.Value;
-            properties.Value = e.Properties is { } json ? json.GetRawText() : DBNull.Value;
+            row.Set(e);
 
             // The insert changes 0 rows for an id stored earlier, including earlier in this
             // transaction, so a repeat inside the batch counts as a duplicate too.
             if (insert.ExecuteNonQuery() == 1)
             {
                 stored.Add(e);
-                storedPerType[e.Type] = storedPerType.GetValueOrDefault(e.Type) + 1;
             }
         }
 
-        AddCounts(connection, transaction, storedPerType);
-        transaction.Commit();
-        return new AppendResult(stored, events.Count - stored.Count);
+        return stored;
     }
 
     private static void AddCounts(SqliteConnection connection, SqliteTransaction transaction, Dictionary<EventType, long> storedPerType)

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using LambdaStats.Benchmarks.Support;
+using LambdaStats.Modules.Batch.Contracts;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using Mediator;
+
+namespace LambdaStats.Benchmarks;
+
+/// <summary>
+/// <c>batch</c>: duration of one hourly batch run that closes an hour holding N events (default
+/// 1,000,000), on the SQLite stores, in the steady state where the previous run left the
+/// watermark at the start of that hour.
+/// </summary>
+/// <remarks>
+/// Each repetition uses a fresh data directory: a first run on the empty store sets the watermark,
+/// the events are appended through <see cref="IEventStore.AppendAsync"/> in batches of 10,000, the
+/// clock moves one minute past the hour, and the timed run computes and commits the hour for
+/// every aggregation of the shipped catalogue.
+/// </remarks>
+internal static class BatchHarness
+{
+    public static async Task<int> RunAsync(Options options)
+    {
+        var events = options.Int("events", 1_000_000);
+        var repeat = options.Int("repeat", 3);
+        var hubs = options.Int("hubs", 100);
+        var media = options.Int("media", 10_000);
+        var singleType = options.OptionalString("type");
+        var durations = new List<double>();
+
+        for (var run = 1; run <= repeat; run++)
+        {
+            var directory = RepositoryPaths.CreateWorkDirectory("lambdastats-batch", options.OptionalString("work-dir"));
+            try
+            {
+                var hour = UtcHour.Containing(DateTimeOffset.UtcNow).AddHours(-2);
+                var clock = new ManualClock(hour.Start.AddSeconds(1));
+                await using var host = new ModuleHost(directory, clock);
+                var mediator = host.Get<IMediator>();
+                await mediator.Send(new RunHourlyBatch());
+
+                var appendClock = Stopwatch.StartNew();
+                await AppendHourAsync(host.Get<IEventStore>(), hour, events, hubs, media, singleType, run);
+                appendClock.Stop();
+
+                clock.Now = hour.End.AddMinutes(1);
+                var batchClock = Stopwatch.StartNew();
+                var summary = await mediator.Send(new RunHourlyBatch());
+                batchClock.Stop();
+
+                var failed = summary.Aggregations.Where(a => a.Error is not null).ToList();
+                if (failed.Count > 0)
+                {
+                    Console.WriteLine($"run {run}: failed aggregations: {string.Join("; ", failed.Select(f => $"{f.Aggregation}: {f.Error}"))}");
+                    return 1;
+                }
+
+                durations.Add(batchClock.Elapsed.TotalSeconds);
+                Console.WriteLine(FormattableString.Invariant(
+                    $"run {run}: appended {events:N0} events in {appendClock.Elapsed.TotalSeconds:F1} s; hourly batch over them: {batchClock.Elapsed.TotalSeconds:F2} s ({summary.Aggregations.Sum(a => a.BucketsWritten)} hourly views written)"));
+            }
+            finally
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
+        Console.WriteLine(FormattableString.Invariant($"hourly batch over {events:N0} events in one hour: min {durations.Min():F2} s, median {durations.Order().ElementAt(durations.Count / 2):F2} s, max {durations.Max():F2} s"));
+        return 0;
+    }
+
+    private static async Task AppendHourAsync(IEventStore store, UtcHour hour, int count, int hubs, int media, string? singleType, int run)
+    {
+        var random = new Random(run);
+        var type = singleType is null ? (EventType?)null : Enum.Parse<EventType>(singleType);
+        var chunk = new List<LambdaEvent>(10_000);
+        for (var i = 0; i < count; i++)
+        {
+            // Events arrive in time order within the hour, as live ingestion stores them.
+            var occurredAt = hour.Start.AddTicks(TimeSpan.TicksPerHour / count * i);
+            var hub = $"hub-{random.Next(hubs):D4}";
+            var medium = $"media-{random.Next(media):D6}";
+            chunk.Add(EventFactory.Create($"batch-{run}-{i:D9}", type ?? EventFactory.PickType(random), occurredAt, hub, medium, random));
+            if (chunk.Count == chunk.Capacity)
+            {
+                await store.AppendAsync(chunk, CancellationToken.None);
+                chunk.Clear();
+            }
+        }
+
+        if (chunk.Count > 0)
+        {
+            await store.AppendAsync(chunk, CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using LambdaStats.Benchmarks.Support;
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.Speed;
+
+namespace LambdaStats.Benchmarks;
+
+/// <summary>
+/// <c>speed-memory</c>: managed memory that the speed layer keeps per live key and hour, measured
+/// with <see cref="GC.GetTotalMemory(bool)"/> before and after filling N keys × H hours.
+/// </summary>
+/// <remarks>
+/// Every event gets its own id, hub and media strings, as events parsed from separate requests
+/// do, and the events are dropped after each hour, so the figure includes the key strings that
+/// the buffer retains. The event count per key and hour and the pages per key are options.
+/// </remarks>
+internal static class SpeedMemoryHarness
+{
+    public static int Run(Options options)
+    {
+        var keys = options.Int("keys", 10_000);
+        var hours = options.Int("hours", 24);
+        var eventsPerKeyHour = options.Int("events-per-key-hour", 3);
+        var pages = options.Int("pages", 3);
+        var names = options.String("aggregations", "count,mediaConsultations,pageViews").Split(',');
+
+        Console.WriteLine($"keys: {keys:N0}, hours: {hours}, events per key and hour: {eventsPerKeyHour}, distinct pages per key and hour: {pages}");
+        foreach (var name in names)
+        {
+            var definition = SpeedAggregationBenchmarks.CreateDefinition(name);
+            var bytes = Measure(definition, keys, hours, eventsPerKeyHour, pages);
+            Console.WriteLine(FormattableString.Invariant(
+                $"{name,-20} {bytes / (double)(keys * hours),8:F1} bytes per key and hour ({bytes / 1024.0 / 1024.0:F1} MiB for {keys * (long)hours:N0} key-hours)"));
+        }
+
+        return 0;
+    }
+
+    private static long Measure(AggregationDefinition definition, int keys, int hours, int eventsPerKeyHour, int pages)
+    {
+        var first = new DateTimeOffset(2026, 1, 10, 0, 0, 0, TimeSpan.Zero);
+        var before = SettledMemory();
+        var buffer = new SpeedBuffer(definition);
+        for (var hour = 0; hour < hours; hour++)
+        {
+            var start = first.AddHours(hour);
+            var batch = new List<LambdaEvent>(keys * eventsPerKeyHour);
+            for (var repeat = 0; repeat < eventsPerKeyHour; repeat++)
+            {
+                for (var key = 0; key < keys; key++)
+                {
+                    batch.Add(new LambdaEvent
+                    {
+                        // Fresh strings per event, as the JSON parser produces them.
+                        Id = string.Concat("event-", hour.ToString(System.Globalization.CultureInfo.InvariantCulture), "-", repeat.ToString(System.Globalization.CultureInfo.InvariantCulture), "-", key.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                        Type = definition.EventType,
+                        OccurredAt = start.AddSeconds((key + repeat * 7) % 3600),
+                        HubId = string.Concat("hub-", (key % 10).ToString("D4", System.Globalization.CultureInfo.InvariantCulture)),
+                        MediaId = string.Concat("media-", key.ToString("D6", System.Globalization.CultureInfo.InvariantCulture)),
+                        Page = 1 + (repeat % pages),
+                        DurationSeconds = 10 + repeat,
+                    });
+                }
+            }
+
+            buffer.Add(batch);
+        }
+
+        var after = SettledMemory();
+        GC.KeepAlive(buffer);
+        return after - before;
+    }
+
+    private static long SettledMemory()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+}

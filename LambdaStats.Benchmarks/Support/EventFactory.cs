@@ -1,0 +1,29 @@
+using LambdaStats.Modules.Events.Contracts;
+
+namespace LambdaStats.Benchmarks.Support;
+
+/// <summary>Builds validated events directly, for harnesses that write the event store without HTTP.</summary>
+internal static class EventFactory
+{
+    private static readonly string[] Networks = ["linkedin", "x", "email"];
+
+    public static LambdaEvent Create(string id, EventType type, DateTimeOffset occurredAt, string hubId, string mediaId, Random random) => type switch
+    {
+        EventType.HubVisited => new LambdaEvent { Id = id, Type = type, OccurredAt = occurredAt, HubId = hubId },
+        EventType.PageViewed => new LambdaEvent
+        {
+            Id = id,
+            Type = type,
+            OccurredAt = occurredAt,
+            HubId = hubId,
+            MediaId = mediaId,
+            Page = 1 + random.Next(40),
+            DurationSeconds = random.Next(1, 6000) / 10.0,
+        },
+        EventType.MediaShared => new LambdaEvent { Id = id, Type = type, OccurredAt = occurredAt, HubId = hubId, MediaId = mediaId, Network = Networks[random.Next(Networks.Length)] },
+        _ => new LambdaEvent { Id = id, Type = type, OccurredAt = occurredAt, HubId = hubId, MediaId = mediaId },
+    };
+
+    /// <summary>Picks a type with the shares of <see cref="EventMix"/>.</summary>
+    public static EventType PickType(Random random) => Enum.Parse<EventType>(EventMix.Pick(random));
+}

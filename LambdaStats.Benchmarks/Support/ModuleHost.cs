@@ -1,0 +1,58 @@
+using LambdaStats.Modules;
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Storage.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LambdaStats.Benchmarks.Support;
+
+/// <summary>
+/// The modules wired as the service wires them, over SQLite files in one directory, without the
+/// web host, bus or job server: the harnesses call the stores, the batch and the queries directly.
+/// </summary>
+internal sealed class ModuleHost : IAsyncDisposable
+{
+    private readonly ServiceProvider provider;
+
+    public ModuleHost(string dataDirectory, TimeProvider clock)
+    {
+        var configuration = ShippedConfiguration(new Dictionary<string, string?> { ["Storage:DataDirectory"] = dataDirectory });
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        services.AddSingleton(clock);
+        services.AddLambdaStatsModules(configuration);
+        services.AddSqliteStorage(configuration);
+        provider = services.BuildServiceProvider();
+    }
+
+    public IServiceProvider Services => provider;
+
+    public T Get<T>()
+        where T : notnull => provider.GetRequiredService<T>();
+
+    /// <summary>The catalogue of the shipped appsettings.json, without storage.</summary>
+    public static AggregationCatalog ShippedCatalog()
+    {
+        var services = new ServiceCollection();
+        services.AddAggregationModule(ShippedConfiguration(new Dictionary<string, string?>()));
+        using var catalogProvider = services.BuildServiceProvider();
+        return catalogProvider.GetRequiredService<AggregationCatalog>();
+    }
+
+    public ValueTask DisposeAsync() => provider.DisposeAsync();
+
+    private static IConfiguration ShippedConfiguration(IReadOnlyDictionary<string, string?> overrides) =>
+        new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
+            .AddInMemoryCollection(overrides)
+            .Build();
+}
+
+/// <summary>A clock that the harness sets, so a batch run sees the hour it is meant to close.</summary>
+internal sealed class ManualClock(DateTimeOffset now) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = now;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
