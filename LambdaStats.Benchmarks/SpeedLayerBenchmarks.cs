@@ -2,6 +2,9 @@ using BenchmarkDotNet.Attributes;
 using LambdaStats.Benchmarks.Support;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using System.Diagnostics.Metrics;
 
 namespace LambdaStats.Benchmarks;
 
@@ -20,7 +23,9 @@ public class SpeedLayerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        speed = new SpeedLayer(ModuleHost.ShippedCatalog());
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var divergences = new DivergenceCheck(services.GetRequiredService<IMeterFactory>(), NullLogger<DivergenceCheck>.Instance);
+        speed = new SpeedLayer(ModuleHost.ShippedCatalog(), divergences);
         var random = new Random(11);
         var hour = new DateTimeOffset(2026, 1, 10, 9, 0, 0, TimeSpan.Zero);
         var media = Enumerable.Range(0, 1_000).Select(i => $"media-{i:D6}").ToArray();
