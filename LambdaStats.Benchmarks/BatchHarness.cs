@@ -59,6 +59,13 @@ internal static class BatchHarness
                 durations.Add(batchClock.Elapsed.TotalSeconds);
                 Console.WriteLine(FormattableString.Invariant(
                     $"run {run}: appended {events:N0} events in {appendClock.Elapsed.TotalSeconds:F1} s; hourly batch over them: {batchClock.Elapsed.TotalSeconds:F2} s ({summary.Aggregations.Sum(a => a.BucketsWritten)} hourly views written)"));
+                if (run == 1)
+                {
+                    Console.WriteLine($"  view rows written per aggregation: {CountViewRows(directory)}");
+                    var scanClock = Stopwatch.StartNew();
+                    var scanned = await ScanHourAsync(host.Get<IEventStore>(), hour);
+                    Console.WriteLine(FormattableString.Invariant($"  reading the hour's {scanned:N0} events back with IEventStore.ScanAsync, one type after the other: {scanClock.Elapsed.TotalSeconds:F2} s"));
+                }
             }
             finally
             {
@@ -68,6 +75,36 @@ internal static class BatchHarness
 
         Console.WriteLine(FormattableString.Invariant($"hourly batch over {events:N0} events in one hour: min {durations.Min():F2} s, median {durations.Order().ElementAt(durations.Count / 2):F2} s, max {durations.Max():F2} s"));
         return 0;
+    }
+
+    private static async Task<long> ScanHourAsync(IEventStore store, UtcHour hour)
+    {
+        var count = 0L;
+        foreach (var type in Enum.GetValues<EventType>())
+        {
+            await foreach (var e in store.ScanAsync(type, hour.Start, hour.End, 0, long.MaxValue, CancellationToken.None))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static string CountViewRows(string directory)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(directory, "views.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT aggregation, COUNT(*) FROM hourly_rows GROUP BY aggregation ORDER BY 2 DESC;";
+        using var reader = command.ExecuteReader();
+        var counts = new List<string>();
+        while (reader.Read())
+        {
+            counts.Add(FormattableString.Invariant($"{reader.GetString(0)} {reader.GetInt64(1):N0}"));
+        }
+
+        return string.Join(", ", counts);
     }
 
     private static async Task AppendHourAsync(IEventStore store, UtcHour hour, int count, int hubs, int media, string? singleType, int run)

@@ -7,7 +7,7 @@ using LambdaStats.Benchmarks.Support;
 namespace LambdaStats.Benchmarks;
 
 /// <summary>
-/// <c>freshness</c>: time from the response of <c>POST /api/events</c> to the first query answer
+/// <c>freshness</c>: time from the response of <c>POST /api/events</c> to the first query result
 /// that includes the event, measured idle and then under a background ingest load.
 /// </summary>
 /// <remarks>

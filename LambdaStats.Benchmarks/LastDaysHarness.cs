@@ -15,7 +15,7 @@ using Microsoft.Data.Sqlite;
 namespace LambdaStats.Benchmarks;
 
 /// <summary>
-/// <c>last-days</c>: "last 30 days" of mediaConsultations for one hub, answered by the view layer,
+/// <c>last-days</c>: "last 30 days" of mediaConsultations for one hub, computed by the view layer,
 /// by SQL over the SQLite event store, and by DuckDB over the same events, in the same run.
 /// </summary>
 /// <remarks>
@@ -90,7 +90,11 @@ internal static class LastDaysHarness
             var view = results.First(r => r.Method == "view layer" && r.Variant == variant).Latency.At(50);
             foreach (var other in results.Where(r => r.Variant == variant && r.Method != "view layer" && !r.Method.StartsWith("view store", StringComparison.Ordinal)))
             {
-                Console.WriteLine(FormattableString.Invariant($"{variant}: view layer p50 is {other.Latency.At(50) / view:F2}x faster than {other.Method}"));
+                var ratio = other.Latency.At(50) / view;
+                var comparison = ratio >= 1
+                    ? FormattableString.Invariant($"{ratio:F1}x faster than")
+                    : FormattableString.Invariant($"{1 / ratio:F1}x slower than");
+                Console.WriteLine($"{variant}: the view layer's p50 is {comparison} {other.Method}'s");
             }
         }
 
@@ -106,7 +110,7 @@ internal static class LastDaysHarness
             dataset = JsonSerializer.Deserialize<Dataset>(await File.ReadAllTextAsync(markerPath))!;
             if (dataset.Parameters != parameters)
             {
-                throw new InvalidOperationException($"The data directory holds a dataset of {dataset.Parameters}, not {parameters}; pass another --data-dir.");
+                throw new InvalidOperationException($"The data directory contains a dataset of {dataset.Parameters}, but the options request {parameters}. Pass another --data-dir or the same dataset options.");
             }
 
             Console.WriteLine(FormattableString.Invariant($"reusing the dataset written at {dataset.WrittenAt:O}"));

@@ -33,6 +33,9 @@ internal static class LoadGenerator
         var media = options.Int("media", 10_000);
         var runId = options.String("run-id", Guid.NewGuid().ToString("N")[..8]);
 
+        // NOTE: requests reuse these 16 templates, so a run carries at most 16 × batch distinct
+        // (type, hub, media) combinations, and the speed layer keeps far fewer keys than a real
+        // load with the same hub and media counts would create.
         var random = new Random(42);
         var templates = Enumerable.Range(0, 16).Select(_ => EventBatchTemplate.Create(runId, batchSize, hubs, media, random)).ToArray();
 
@@ -49,7 +52,7 @@ internal static class LoadGenerator
             for (var request = worker; ; request += concurrency)
             {
                 var first = Interlocked.Add(ref next, batchSize) - batchSize;
-                if (first >= maxEvents || clock.Elapsed >= maxDuration)
+                if (first >= maxEvents || clock.Elapsed >= maxDuration || totals.ServiceGone)
                 {
                     break;
                 }
@@ -87,6 +90,13 @@ internal static class LoadGenerator
                     var root = document.RootElement;
                     totals.Add(template.EventCount, root.GetProperty("accepted").GetInt64(), root.GetProperty("duplicates").GetInt64(), root.GetProperty("rejected").GetArrayLength());
                 }
+                catch (HttpRequestException exception) when (exception.HttpRequestError == HttpRequestError.ConnectionError)
+                {
+                    // The service has stopped (the freshness harness stops it while this load
+                    // runs), so the run ends instead of retrying until its duration is up.
+                    totals.AddError(exception.Message);
+                    totals.ServiceGone = true;
+                }
                 catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
                 {
                     totals.AddError(exception.Message);
@@ -122,6 +132,7 @@ internal static class LoadGenerator
     private sealed class Totals
     {
         private readonly object sync = new();
+        private volatile bool serviceGone;
 
         public long Sent { get; private set; }
 
@@ -134,6 +145,13 @@ internal static class LoadGenerator
         public long Errors { get; private set; }
 
         public string? FirstError { get; private set; }
+
+        /// <summary>Whether a request failed to connect, so the workers stop.</summary>
+        public bool ServiceGone
+        {
+            get => serviceGone;
+            set => serviceGone = value;
+        }
 
         public void Add(long sent, long accepted, long duplicates, long rejected)
         {

@@ -15,6 +15,7 @@ const string Usage = """
       freshness    Time from the ingest response to the event's visibility in a query. --probes (1000) --background-rate (50000 events/s)
       last-days    "Last 30 days" of one hub: view layer, SQLite events, DuckDB. --events (10000000) --media (10000) --days (30) --data-dir (new temp dir)
       ingest-stages Cost per event of each ingest stage, in process on one thread. --events (500000) --batch (1000)
+      sqlite-insert What SQLite costs per inserted row, below the event store. --rows (200000)
       batch        One hourly batch over one hour of events. --events (1000000) --repeat (3)
       speed-memory Managed bytes per live key and hour in the speed layer. --keys (10000) --hours (24)
       soak         Sustained ingest, service RSS sampled over time. --seconds (600) --rate (50000 events/s) --csv PATH
@@ -62,6 +63,8 @@ static async Task<int> RunHarnessAsync(string harness, string[] rest)
             return await LastDaysHarness.RunAsync(new Options(rest));
         case "ingest-stages":
             return await IngestStagesHarness.RunAsync(new Options(rest));
+        case "sqlite-insert":
+            return await SqliteInsertHarness.RunAsync(new Options(rest));
         case "batch":
             return await BatchHarness.RunAsync(new Options(rest));
         case "speed-memory":

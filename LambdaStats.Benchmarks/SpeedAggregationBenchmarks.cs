@@ -35,7 +35,7 @@ public class SpeedAggregationBenchmarks
         buffer = new SpeedBuffer(definition);
         buffer.Add(events);
 
-        // One row per key, shared by the events of that key, as the speed buffer holds them.
+        // One row per key, shared by the events of that key, as in the speed buffer.
         var rows = new Dictionary<AggregationKey, AggregateRow>();
         rowPerEvent = new AggregateRow[events.Length];
         for (var i = 0; i < events.Length; i++)

@@ -49,7 +49,7 @@ internal sealed class ModuleHost : IAsyncDisposable
             .Build();
 }
 
-/// <summary>A clock that the harness sets, so a batch run sees the hour it is meant to close.</summary>
+/// <summary>A clock that the harness sets, so that a batch run closes the hour the harness chose.</summary>
 internal sealed class ManualClock(DateTimeOffset now) : TimeProvider
 {
     public DateTimeOffset Now { get; set; } = now;

@@ -27,7 +27,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public int ProcessId => process.Id;
 
-    /// <summary>Starts the service on a free loopback port and waits until <c>/health/ready</c> answers 200.</summary>
+    /// <summary>Starts the service on a free loopback port and waits until <c>/health/ready</c> returns 200.</summary>
     public static async Task<ServiceProcess> StartAsync(string webDll, string workDirectory, TimeSpan readyTimeout)
     {
         var port = FindFreePort();

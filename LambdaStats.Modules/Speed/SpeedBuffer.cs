@@ -41,7 +41,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
     }
 
     /// <summary>Adds events of this aggregation's type to the open segment.</summary>
-    /// <remarks>Allocates nothing per event once the event's hour and key hold a row.</remarks>
+    /// <remarks>Allocates nothing per event once the event's hour and key have a row.</remarks>
     public void Add(IReadOnlyList<LambdaEvent> events)
     {
         lock (sync)

@@ -99,7 +99,7 @@ public sealed class SqliteEventStoreTests
     }
 
     [Test]
-    public async Task AppendAsync_LargeBatchWithDuplicates_StoresEachIdOnceWithoutGaps()
+    public async Task AppendAsync_LargeBatchWithDuplicates_StoresEachIdOnce()
     {
         // 700 events span full multi-row inserts, a partial one and several id lookups. Every
         // third id was stored by an earlier call, and every tenth event repeats an earlier id.
@@ -125,7 +125,7 @@ public sealed class SqliteEventStoreTests
     }
 
     [Test]
-    public async Task AppendAsync_IdsWithLoneSurrogates_StoredOnceAsSqliteSeesThem()
+    public async Task AppendAsync_LoneSurrogateIds_CollideAsInSqlite()
     {
         // SQLite stores both ids as UTF-8 with U+FFFD in place of the lone surrogate, so they
         // are the same id there although .NET compares them as different.

@@ -111,8 +111,8 @@ internal static class EventEndpoints
 
     /// <summary>
     /// Reads a body whose Content-Length is at most <see cref="MaxBodyBytes"/> straight into one
-    /// array, without the copies of a growing buffer. The server never delivers more bytes than
-    /// Content-Length; a body that ends early is returned as sent, so the JSON parser reports it.
+    /// array, without the copies of a growing buffer. Kestrel ends the body stream after
+    /// Content-Length bytes. A body that ends early is returned as sent, so the JSON parser reports it.
     /// </summary>
     private static async Task<byte[]> ReadKnownLengthAsync(Stream body, int length, CancellationToken cancellationToken)
     {

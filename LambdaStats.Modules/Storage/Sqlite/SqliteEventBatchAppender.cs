@@ -6,77 +6,6 @@ using SQLitePCL;
 namespace LambdaStats.Modules.Storage.Sqlite;
 
 /// <summary>
-/// The parameters of one row of an INSERT into <c>events</c>, named after the columns with a
-/// suffix, so that one statement can insert several rows.
-/// </summary>
-internal sealed class SqliteEventRowParameters
-{
-    /// <summary>The columns every insert writes, in the order of <see cref="ValuesSql"/>.</summary>
-    public const string Columns = "id, type, occurred_ticks, hour, hub_id, media_id, visitor_id, session_id, page, duration_seconds, network, contact_kind, properties";
-
-    private readonly SqliteParameter id;
-    private readonly SqliteParameter type;
-    private readonly SqliteParameter occurredTicks;
-    private readonly SqliteParameter hour;
-    private readonly SqliteParameter hubId;
-    private readonly SqliteParameter mediaId;
-    private readonly SqliteParameter visitorId;
-    private readonly SqliteParameter sessionId;
-    private readonly SqliteParameter page;
-    private readonly SqliteParameter durationSeconds;
-    private readonly SqliteParameter network;
-    private readonly SqliteParameter contactKind;
-    private readonly SqliteParameter properties;
-
-    public SqliteEventRowParameters(SqliteCommand command, string suffix)
-    {
-        id = command.Parameters.Add("$id" + suffix, SqliteType.Text);
-        type = command.Parameters.Add("$type" + suffix, SqliteType.Integer);
-        occurredTicks = command.Parameters.Add("$occurred_ticks" + suffix, SqliteType.Integer);
-        hour = command.Parameters.Add("$hour" + suffix, SqliteType.Integer);
-        hubId = command.Parameters.Add("$hub_id" + suffix, SqliteType.Text);
-        mediaId = command.Parameters.Add("$media_id" + suffix, SqliteType.Text);
-        visitorId = command.Parameters.Add("$visitor_id" + suffix, SqliteType.Text);
-        sessionId = command.Parameters.Add("$session_id" + suffix, SqliteType.Text);
-        page = command.Parameters.Add("$page" + suffix, SqliteType.Integer);
-        durationSeconds = command.Parameters.Add("$duration_seconds" + suffix, SqliteType.Real);
-        network = command.Parameters.Add("$network" + suffix, SqliteType.Text);
-        contactKind = command.Parameters.Add("$contact_kind" + suffix, SqliteType.Text);
-        properties = command.Parameters.Add("$properties" + suffix, SqliteType.Text);
-    }
-
-    /// <summary>Returns the parameter list of one row, <c>$id{suffix}, $type{suffix}, …</c>, in the order of <see cref="Columns"/>.</summary>
-    public static string ValuesSql(string suffix)
-    {
-        var values = new StringBuilder();
-        foreach (var column in Columns.Split(", "))
-        {
-            values.Append(values.Length == 0 ? "$" : ", $").Append(column).Append(suffix);
-        }
-
-        return values.ToString();
-    }
-
-    public void Set(LambdaEvent e)
-    {
-        var ticks = e.OccurredAt.UtcTicks;
-        id.Value = e.Id;
-        type.Value = (int)e.Type;
-        occurredTicks.Value = ticks;
-        hour.Value = ticks / TimeSpan.TicksPerHour;
-        hubId.Value = e.HubId;
-        mediaId.Value = (object?)e.MediaId ?? DBNull.Value;
-        visitorId.Value = (object?)e.VisitorId ?? DBNull.Value;
-        sessionId.Value = (object?)e.SessionId ?? DBNull.Value;
-        page.Value = (object?)e.Page ?? DBNull.Value;
-        durationSeconds.Value = (object?)e.DurationSeconds ?? DBNull.Value;
-        network.Value = (object?)e.Network ?? DBNull.Value;
-        contactKind.Value = (object?)e.ContactKind ?? DBNull.Value;
-        properties.Value = e.Properties is { } json ? json.GetRawText() : DBNull.Value;
-    }
-}
-
-/// <summary>
 /// Appends a batch whose ids are all well-formed UTF-16: drops ids repeated in the batch or
 /// already stored, found with one query per <see cref="IdsPerLookup"/> ids, then inserts the rest
 /// with statements of <see cref="RowsPerInsert"/> rows. For 1,000 new events that is 36 statements
@@ -89,7 +18,7 @@ internal sealed class SqliteEventRowParameters
 /// the square of the parameters in a statement.
 /// The caller holds the write lock, so no other append runs between the lookup and the inserts.
 /// Well-formed UTF-16 matters because .NET compares ids as UTF-16 and SQLite as UTF-8: a lone
-/// surrogate becomes U+FFFD in UTF-8, so two ids that .NET tells apart could collide in SQLite.
+/// surrogate becomes U+FFFD in UTF-8, so two ids that differ in .NET can be equal in SQLite.
 /// Batches with such ids take the per-event path of <see cref="SqliteEventStore"/>.
 /// </remarks>
 internal static class SqliteEventBatchAppender
@@ -112,7 +41,7 @@ internal static class SqliteEventBatchAppender
     }
 
     /// <summary>Inserts the events not stored yet, keeping the first of repeated ids, and returns them in batch order.</summary>
-    /// <exception cref="SqliteException">SQLite failed a statement; the caller's transaction must roll back.</exception>
+    /// <exception cref="SqliteException">A statement failed. The caller's transaction must then roll back.</exception>
     public static List<LambdaEvent> Append(SqliteConnection connection, IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken)
     {
         var unique = new List<LambdaEvent>(events.Count);
