@@ -140,7 +140,7 @@ public sealed class ExactnessTests
 
         await OpenAsync(day.AddHours(9).AddMinutes(30));
         var late = await harness.QueryAsync("mediaConsultations", "h1", day, day.AddDays(1));
-        var held = harness.Speed.GetHeldHours("mediaConsultations");
+        var heldHours = harness.Speed.GetHeldHours("mediaConsultations");
         await harness.RunHourlyAsync();
         var recomputed = await harness.QueryAsync("mediaConsultations", "h1", day, day.AddDays(1));
         var series = await harness.QueryAsync("mediaConsultations", "h1", day, day.AddDays(1), bucket: SeriesBucket.Day);
@@ -150,7 +150,7 @@ public sealed class ExactnessTests
             Assert.That(Consultations(late.Totals), Is.EqualTo(2), "visible at once");
             Assert.That(late.IncludesLateEvents, Is.True, "the answer says it counts a late event");
             Assert.That(late.ProvisionalFrom, Is.EqualTo(day.AddHours(9)), "provisional from the late event's hour");
-            Assert.That(held, Does.Contain(UtcHour.Containing(day.AddHours(9))), "the speed layer holds the late hour until its recompute");
+            Assert.That(heldHours, Does.Contain(UtcHour.Containing(day.AddHours(9))), "the speed layer holds the late hour until its recompute");
             Assert.That(Consultations(recomputed.Totals), Is.EqualTo(2), "counted once after the recompute");
             Assert.That(recomputed.IncludesLateEvents, Is.False);
             Assert.That(recomputed.ProvisionalFrom, Is.Null, "the views answer the whole period");
