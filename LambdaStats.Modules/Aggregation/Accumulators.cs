@@ -15,6 +15,9 @@ public sealed class CountAccumulator : Accumulator
 
     public void Increment() => Value++;
 
+    /// <summary>Adds <paramref name="count"/> events at once, as a merge of a stored count does.</summary>
+    internal void AddCount(long count) => Value += count;
+
     public override void Merge(Accumulator other) => Value += ((CountAccumulator)other).Value;
 
     public override Accumulator Clone() => new CountAccumulator { Value = Value };
@@ -43,6 +46,9 @@ public sealed class AddAccumulator(EventField field) : Accumulator
 
     public override void Merge(Accumulator other) => Value += ((AddAccumulator)other).Value;
 
+    /// <summary>Adds a stored sum, as a merge does.</summary>
+    internal void AddAmount(double amount) => Value += amount;
+
     public override Accumulator Clone() => new AddAccumulator(field) { Value = Value };
 
     public override void WriteState(Utf8JsonWriter writer) => writer.WriteNumberValue(Value);
@@ -62,6 +68,9 @@ public sealed class ExistsAccumulator : Accumulator
     public override void Add(LambdaEvent e) => Value = true;
 
     public override void Merge(Accumulator other) => Value |= ((ExistsAccumulator)other).Value;
+
+    /// <summary>Marks the key as seen, as a merge of a set state does.</summary>
+    internal void Set() => Value = true;
 
     public override Accumulator Clone() => new ExistsAccumulator { Value = Value };
 

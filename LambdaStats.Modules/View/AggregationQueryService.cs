@@ -2,8 +2,10 @@ using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed.Contracts;
+using LambdaStats.Modules.View.Cache;
 using LambdaStats.Modules.View.Contracts;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LambdaStats.Modules.View;
 
@@ -15,6 +17,9 @@ namespace LambdaStats.Modules.View;
 /// The watermark and the speed rows come from one snapshot. Views before the watermark change
 /// only when a batch rewrites hours that received late events; the speed layer flags such a
 /// rewrite, and a query that overlapped one is composed again.
+/// View buckets come decoded by column from the view cache when the host registered it, and are
+/// read from the store for this query alone otherwise. A result without a series merges them by
+/// key id in arrays; a series keeps one dictionary of rows per bucket.
 /// </remarks>
 internal sealed partial class AggregationQueryService(
     AggregationCatalog catalog,
@@ -26,6 +31,9 @@ internal sealed partial class AggregationQueryService(
     public const int MaxSeriesBuckets = 10_000;
     private const int MaxAttempts = 20;
 
+    private readonly IHubBucketSource bucketSource = views as IHubBucketSource
+        ?? new CachedViewStore(views, new ViewCacheOptions { MaxMegabytes = 0 }, NullLogger<CachedViewStore>.Instance);
+
     public async Task<AggregationResult> QueryAsync(AggregationQuery query, CancellationToken cancellationToken)
     {
         var definition = Resolve(query);
@@ -36,22 +44,29 @@ internal sealed partial class AggregationQueryService(
             : [(query.From, query.To)];
 
         await speed.WhenReadyAsync(cancellationToken).ConfigureAwait(false);
-        var composed = await ComposeAsync(definition, filter, buckets, cancellationToken).ConfigureAwait(false);
+        var series = query.Bucket is not null;
+        var composed = await ComposeAsync(definition, filter, buckets, series, cancellationToken).ConfigureAwait(false);
+        if (!series)
+        {
+            var answer = (ColumnarSink)composed.Buckets[0];
+            var (periodTotals, periodGroups) = answer.Answer.Reduce(filter, groupIndex, query.Limit);
+            return new AggregationResult(definition, query, composed.Frontier, periodTotals, periodGroups, [], composed.IncludesLateEvents, composed.ProvisionalFrom);
+        }
 
         var rows = new Dictionary<AggregationKey, AggregateRow>();
-        foreach (var bucketRows in composed.Buckets)
+        var points = new List<SeriesPoint>(buckets.Count);
+        for (var i = 0; i < buckets.Count; i++)
         {
+            var bucketRows = ((DictionarySink)composed.Buckets[i]).Rows;
+            points.Add(new SeriesPoint(buckets[i].From, Total(definition, bucketRows.Values)));
             foreach (var (key, row) in bucketRows)
             {
                 MergeInto(rows, key, row.Clone());
             }
         }
 
-        var series = query.Bucket is null
-            ? []
-            : buckets.Select((range, i) => new SeriesPoint(range.From, Total(definition, composed.Buckets[i].Values))).ToList();
         var (totals, groups) = Reduce(definition, query, rows, groupIndex);
-        return new AggregationResult(definition, query, composed.Frontier, totals, groups, series, composed.IncludesLateEvents, composed.ProvisionalFrom);
+        return new AggregationResult(definition, query, composed.Frontier, totals, groups, points, composed.IncludesLateEvents, composed.ProvisionalFrom);
     }
 
     /// <summary>
@@ -65,6 +80,7 @@ internal sealed partial class AggregationQueryService(
         AggregationDefinition definition,
         KeyFilter filter,
         IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> buckets,
+        bool series,
         CancellationToken cancellationToken)
     {
         var first = UtcHour.Containing(buckets[0].From);
@@ -79,13 +95,13 @@ internal sealed partial class AggregationQueryService(
             }
 
             var watermark = snapshot.Frontier.Watermark;
-            var viewRows = new List<List<KeyedRow>>(buckets.Count);
+            var viewBuckets = new List<List<HubBucket>>(buckets.Count);
             foreach (var (from, to) in buckets)
             {
                 var wholeFrom = CeilingHour(from);
                 var wholeTo = UtcHour.Min(UtcHour.Containing(to), watermark);
-                viewRows.Add(wholeFrom < wholeTo
-                    ? await ReadViewsAsync(definition, filter, wholeFrom, wholeTo, snapshot.Frontier.DailyWatermark, cancellationToken).ConfigureAwait(false)
+                viewBuckets.Add(wholeFrom < wholeTo
+                    ? await ReadViewsAsync(definition, filter.HubId, wholeFrom, wholeTo, snapshot.Frontier.DailyWatermark, cancellationToken).ConfigureAwait(false)
                     : []);
             }
 
@@ -100,7 +116,7 @@ internal sealed partial class AggregationQueryService(
                 continue;
             }
 
-            return await AssembleAsync(definition, filter, buckets, snapshot, viewRows, cancellationToken).ConfigureAwait(false);
+            return await AssembleAsync(definition, filter, buckets, series, snapshot, viewBuckets, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -108,22 +124,38 @@ internal sealed partial class AggregationQueryService(
         AggregationDefinition definition,
         KeyFilter filter,
         IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> buckets,
+        bool series,
         SpeedSnapshot snapshot,
-        List<List<KeyedRow>> viewRows,
+        List<List<HubBucket>> viewBuckets,
         CancellationToken cancellationToken)
     {
         var watermark = snapshot.Frontier.Watermark;
         var speedByHour = snapshot.Rows.GroupBy(row => row.Hour).ToDictionary(group => group.Key, group => group.ToList());
-        var result = new List<Dictionary<AggregationKey, AggregateRow>>(buckets.Count);
+        var result = new List<IRowSink>(buckets.Count);
         var includesLate = false;
         DateTimeOffset? provisionalFrom = null;
         for (var i = 0; i < buckets.Count; i++)
         {
             var (from, to) = buckets[i];
-            var rows = new Dictionary<AggregationKey, AggregateRow>();
-            foreach (var row in viewRows[i])
+            IRowSink sink;
+            if (series)
             {
-                MergeInto(rows, row.Key, row.Row);
+                sink = new DictionarySink(definition, filter);
+                foreach (var bucket in viewBuckets[i])
+                {
+                    sink.Add(bucket);
+                }
+            }
+            else
+            {
+                var answer = new ColumnarAnswer(definition, ColumnLayout.Of(definition), bucketSource.IndexOf(definition, filter.HubId));
+                var known = bucketSource.GetPrefix(definition, filter.HubId);
+                if (answer.AddViews(viewBuckets[i], known) is { } prefix && !ReferenceEquals(prefix, known))
+                {
+                    bucketSource.KeepPrefix(definition, filter.HubId, prefix);
+                }
+
+                sink = new ColumnarSink(answer);
             }
 
             var wholeFrom = CeilingHour(from);
@@ -139,7 +171,7 @@ internal sealed partial class AggregationQueryService(
                 }
                 else
                 {
-                    await ReadEdgeAsync(definition, filter, edgeFrom, edgeTo, rows, cancellationToken).ConfigureAwait(false);
+                    await ReadEdgeAsync(definition, filter, edgeFrom, edgeTo, sink, cancellationToken).ConfigureAwait(false);
                     provisionalFrom ??= edgeFrom;
                 }
             }
@@ -155,11 +187,11 @@ internal sealed partial class AggregationQueryService(
                 provisionalFrom = Earliest(provisionalFrom, UtcHour.Max(hour, UtcHour.Containing(from)).Start);
                 foreach (var row in hourRows)
                 {
-                    MergeInto(rows, row.Key, row.Row.Clone());
+                    sink.Add(row.Key, row.Row);
                 }
             }
 
-            result.Add(rows);
+            result.Add(sink);
         }
 
         var periodEnd = buckets[^1].To;
@@ -171,30 +203,42 @@ internal sealed partial class AggregationQueryService(
         return new Composition(snapshot.Frontier, result, includesLate, provisionalFrom);
     }
 
-    /// <summary>Reads [from, to): daily views for whole UTC days before the daily watermark, hourly views for the rest.</summary>
-    private async Task<List<KeyedRow>> ReadViewsAsync(
+    /// <summary>Reads [from, to) of one hub: daily views for whole UTC days before the daily watermark, hourly views for the rest.</summary>
+    private async Task<List<HubBucket>> ReadViewsAsync(
         AggregationDefinition definition,
-        KeyFilter filter,
+        string hubId,
         UtcHour from,
         UtcHour to,
         UtcDay dailyWatermark,
         CancellationToken cancellationToken)
     {
-        var result = new List<KeyedRow>();
+        var result = new List<HubBucket>();
         var firstDay = UtcDay.FirstStartingAtOrAfter(from);
         var endDay = new UtcDay(Math.Min(to.Index / 24, dailyWatermark.Index));
         if (firstDay < endDay)
         {
-            result.AddRange(await views.ReadHoursAsync(definition, filter, from, firstDay.FirstHour, cancellationToken).ConfigureAwait(false));
-            result.AddRange(await views.ReadDaysAsync(definition, filter, firstDay, endDay, cancellationToken).ConfigureAwait(false));
-            result.AddRange(await views.ReadHoursAsync(definition, filter, endDay.FirstHour, to, cancellationToken).ConfigureAwait(false));
+            await ReadHoursAsync(definition, hubId, from, firstDay.FirstHour, result, cancellationToken).ConfigureAwait(false);
+            for (var day = firstDay; day < endDay; day = day.Next)
+            {
+                result.Add(await bucketSource.ReadAsync(definition, BucketKind.Day, day.Index, hubId, cancellationToken).ConfigureAwait(false));
+            }
+
+            await ReadHoursAsync(definition, hubId, endDay.FirstHour, to, result, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            result.AddRange(await views.ReadHoursAsync(definition, filter, from, to, cancellationToken).ConfigureAwait(false));
+            await ReadHoursAsync(definition, hubId, from, to, result, cancellationToken).ConfigureAwait(false);
         }
 
         return result;
+    }
+
+    private async Task ReadHoursAsync(AggregationDefinition definition, string hubId, UtcHour from, UtcHour to, List<HubBucket> result, CancellationToken cancellationToken)
+    {
+        for (var hour = from; hour < to; hour = hour.Next)
+        {
+            result.Add(await bucketSource.ReadAsync(definition, BucketKind.Hour, hour.Index, hubId, cancellationToken).ConfigureAwait(false));
+        }
     }
 
     /// <summary>Aggregates the events of a partial hour straight from the event store.</summary>
@@ -203,9 +247,10 @@ internal sealed partial class AggregationQueryService(
         KeyFilter filter,
         DateTimeOffset from,
         DateTimeOffset to,
-        Dictionary<AggregationKey, AggregateRow> rows,
+        IRowSink sink,
         CancellationToken cancellationToken)
     {
+        var rows = new Dictionary<AggregationKey, AggregateRow>();
         await foreach (var e in events.ScanAsync(definition.EventType, from, to, 0, long.MaxValue, cancellationToken).ConfigureAwait(false))
         {
             var key = definition.KeyOf(e);
@@ -221,6 +266,11 @@ internal sealed partial class AggregationQueryService(
             }
 
             row.Add(e);
+        }
+
+        foreach (var (key, row) in rows)
+        {
+            sink.Add(key, row);
         }
     }
 
@@ -380,9 +430,48 @@ internal sealed partial class AggregationQueryService(
     /// <summary>The rows of each bucket, and what the answer says about its completeness.</summary>
     private sealed record Composition(
         BatchFrontier Frontier,
-        List<Dictionary<AggregationKey, AggregateRow>> Buckets,
+        List<IRowSink> Buckets,
         bool IncludesLateEvents,
         DateTimeOffset? ProvisionalFrom);
+
+    /// <summary>Target of the rows of one bucket of the result. Neither kind keeps or changes the rows it is given.</summary>
+    private interface IRowSink
+    {
+        void Add(HubBucket bucket);
+
+        void Add(AggregationKey key, AggregateRow row);
+    }
+
+    /// <summary>Rows by key, for the buckets of a series.</summary>
+    private sealed class DictionarySink(AggregationDefinition definition, KeyFilter filter) : IRowSink
+    {
+        public Dictionary<AggregationKey, AggregateRow> Rows { get; } = [];
+
+        public void Add(HubBucket bucket)
+        {
+            var keys = bucket.Index.Keys;
+            for (var position = 0; position < bucket.Ids.Length; position++)
+            {
+                var key = keys[bucket.Ids[position]];
+                if (filter.Matches(key))
+                {
+                    MergeInto(Rows, key, bucket.CreateRow(definition, position));
+                }
+            }
+        }
+
+        public void Add(AggregationKey key, AggregateRow row) => MergeInto(Rows, key, row.Clone());
+    }
+
+    /// <summary>Rows merged by key id in arrays, for a result without a series.</summary>
+    private sealed class ColumnarSink(ColumnarAnswer answer) : IRowSink
+    {
+        public ColumnarAnswer Answer { get; } = answer;
+
+        public void Add(HubBucket bucket) => Answer.Add(bucket);
+
+        public void Add(AggregationKey key, AggregateRow row) => Answer.Add(key, row);
+    }
 
     private static partial class Log
     {

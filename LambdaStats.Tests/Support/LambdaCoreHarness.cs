@@ -2,6 +2,7 @@ using LambdaStats.Modules;
 using LambdaStats.Modules.Batch.Contracts;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed;
+using LambdaStats.Modules.View;
 using LambdaStats.Modules.View.Contracts;
 using Mediator;
 using Microsoft.Extensions.Configuration;
@@ -27,6 +28,7 @@ internal sealed class LambdaCoreHarness : IAsyncDisposable
         services.AddSingleton(events);
         services.AddSingleton(views);
         configure?.Invoke(services);
+        services.AddViewCache(configuration ?? TestConfiguration.Shipped);
         provider = services.BuildServiceProvider();
         Clock = clock;
     }
