@@ -57,6 +57,7 @@ internal static class LastDaysHarness
             results.Add(("view layer", variant, await MeasureViewLayerAsync(host, from, to, grouped, viewIterations, expected)));
         }
 
+        results.Add(("view layer", "bucket=day (series)", await MeasureSeriesAsync(host, from, to, options.Int("series-iterations", 20), expected)));
         results.Add(("view store: daily rows only", "rows through the cache", await MeasureDailyReadAsync(host, from, viewIterations)));
 
         using (var sqlite = OpenEventsReadOnly(directory))
@@ -189,7 +190,10 @@ internal static class LastDaysHarness
 
     private static async Task<Answer> ExpectedAnswerAsync(ModuleHost host, DateTimeOffset from, DateTimeOffset to)
     {
+        // The first query after the start reads every bucket from SQLite into the view cache.
+        var cold = Stopwatch.StartNew();
         var result = await QueryViewLayerAsync(host.Get<IAggregationQueries>(), from, to, grouped: true);
+        Console.WriteLine(FormattableString.Invariant($"first view-layer query after the start (cache empty): {cold.Elapsed.TotalMilliseconds:F1} ms"));
         Console.WriteLine(FormattableString.Invariant($"view-layer answer: consultations {result.Consultations:N0}, consulted {result.Consulted:N0}, top: {string.Join(", ", result.Top.Take(3).Select(t => $"{t.Media}={t.Count}"))}, ..."));
         return result;
     }
@@ -209,6 +213,32 @@ internal static class LastDaysHarness
             var answer = await QueryViewLayerAsync(queries, from, to, grouped);
             samples.Add(clock.Elapsed.TotalMilliseconds);
             Check(answer, expected, grouped, "view layer");
+        }
+
+        return new Percentiles(samples);
+    }
+
+    /// <summary>Times the same period with a daily series: one point per UTC day, totals of every point, and the top 10.</summary>
+    private static async Task<Percentiles> MeasureSeriesAsync(ModuleHost host, DateTimeOffset from, DateTimeOffset to, int iterations, Answer expected)
+    {
+        var queries = host.Get<IAggregationQueries>();
+        var query = new AggregationQuery(Aggregation, Hub, new Dictionary<string, string>(), from, to, "mediaId", 10, null, SeriesBucket.Day);
+        var samples = new List<double>(iterations);
+        for (var i = 0; i < iterations + 1; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var result = await queries.QueryAsync(query, CancellationToken.None);
+            var elapsed = clock.Elapsed.TotalMilliseconds;
+            var pointSum = result.Series.Sum(point => ((CountAccumulator)point.Values.Outputs[0]).Value);
+            if (pointSum != expected.Consultations || ((CountAccumulator)result.Totals.Outputs[0]).Value != expected.Consultations)
+            {
+                throw new InvalidOperationException($"The daily series adds up to {pointSum:N0} consultations, the period to {expected.Consultations:N0}.");
+            }
+
+            if (i >= 1)
+            {
+                samples.Add(elapsed);
+            }
         }
 
         return new Percentiles(samples);

@@ -18,8 +18,8 @@ namespace LambdaStats.Modules.View;
 /// only when a batch rewrites hours that received late events; the speed layer flags such a
 /// rewrite, and a query that overlapped one is composed again.
 /// View buckets come decoded by column from the view cache when the host registered it, and are
-/// read from the store for this query alone otherwise. A result without a series merges them by
-/// key id in arrays; a series keeps one dictionary of rows per bucket.
+/// read from the store for this query alone otherwise. The period's rows are merged by key id in
+/// arrays, and each series point adds its own buckets and rows straight into its totals.
 /// </remarks>
 internal sealed partial class AggregationQueryService(
     AggregationCatalog catalog,
@@ -44,29 +44,12 @@ internal sealed partial class AggregationQueryService(
             : [(query.From, query.To)];
 
         await speed.WhenReadyAsync(cancellationToken).ConfigureAwait(false);
-        var series = query.Bucket is not null;
-        var composed = await ComposeAsync(definition, filter, buckets, series, cancellationToken).ConfigureAwait(false);
-        if (!series)
-        {
-            var answer = (ColumnarSink)composed.Buckets[0];
-            var (periodTotals, periodGroups) = answer.Answer.Reduce(filter, groupIndex, query.Limit);
-            return new AggregationResult(definition, query, composed.Frontier, periodTotals, periodGroups, [], composed.IncludesLateEvents, composed.ProvisionalFrom);
-        }
-
-        var rows = new Dictionary<AggregationKey, AggregateRow>();
-        var points = new List<SeriesPoint>(buckets.Count);
-        for (var i = 0; i < buckets.Count; i++)
-        {
-            var bucketRows = ((DictionarySink)composed.Buckets[i]).Rows;
-            points.Add(new SeriesPoint(buckets[i].From, Total(definition, bucketRows.Values)));
-            foreach (var (key, row) in bucketRows)
-            {
-                MergeInto(rows, key, row.Clone());
-            }
-        }
-
-        var (totals, groups) = Reduce(definition, query, rows, groupIndex);
-        return new AggregationResult(definition, query, composed.Frontier, totals, groups, points, composed.IncludesLateEvents, composed.ProvisionalFrom);
+        var composed = await ComposeAsync(definition, filter, buckets, query.Bucket is not null, cancellationToken).ConfigureAwait(false);
+        var (totals, groups) = composed.Period.Reduce(filter, groupIndex, query.Limit);
+        var series = composed.Points
+            .Select((point, i) => new SeriesPoint(buckets[i].From, point.Total))
+            .ToList();
+        return new AggregationResult(definition, query, composed.Frontier, totals, groups, series, composed.IncludesLateEvents, composed.ProvisionalFrom);
     }
 
     /// <summary>
@@ -131,33 +114,35 @@ internal sealed partial class AggregationQueryService(
     {
         var watermark = snapshot.Frontier.Watermark;
         var speedByHour = snapshot.Rows.GroupBy(row => row.Hour).ToDictionary(group => group.Key, group => group.ToList());
-        var result = new List<IRowSink>(buckets.Count);
+        var kinds = ColumnLayout.Of(definition);
+        var index = bucketSource.IndexOf(definition, filter.HubId);
+        var period = new ColumnarAnswer(definition, kinds, index);
+        var allViews = viewBuckets.SelectMany(views => views).ToList();
+        var known = bucketSource.FindPrefix(definition, filter.HubId, allViews);
+        if (period.AddViews(allViews, known) is { } prefix && !ReferenceEquals(prefix, known))
+        {
+            bucketSource.KeepPrefix(definition, filter.HubId, prefix);
+        }
+
+        var points = new List<BucketTotals>();
         var includesLate = false;
         DateTimeOffset? provisionalFrom = null;
         for (var i = 0; i < buckets.Count; i++)
         {
             var (from, to) = buckets[i];
-            IRowSink sink;
+            BucketTotals? point = null;
             if (series)
             {
-                sink = new DictionarySink(definition, filter);
+                point = new BucketTotals(definition, kinds, index, filter);
                 foreach (var bucket in viewBuckets[i])
                 {
-                    sink.Add(bucket);
-                }
-            }
-            else
-            {
-                var answer = new ColumnarAnswer(definition, ColumnLayout.Of(definition), bucketSource.IndexOf(definition, filter.HubId));
-                var known = bucketSource.GetPrefix(definition, filter.HubId);
-                if (answer.AddViews(viewBuckets[i], known) is { } prefix && !ReferenceEquals(prefix, known))
-                {
-                    bucketSource.KeepPrefix(definition, filter.HubId, prefix);
+                    point.Add(bucket);
                 }
 
-                sink = new ColumnarSink(answer);
+                points.Add(point);
             }
 
+            var sink = new RowSink(period, point);
             var wholeFrom = CeilingHour(from);
             var wholeTo = UtcHour.Containing(to);
             var speedHours = speedByHour.Keys.Where(hour => hour >= wholeFrom && hour < wholeTo).ToList();
@@ -190,8 +175,6 @@ internal sealed partial class AggregationQueryService(
                     sink.Add(row.Key, row.Row);
                 }
             }
-
-            result.Add(sink);
         }
 
         var periodEnd = buckets[^1].To;
@@ -200,7 +183,7 @@ internal sealed partial class AggregationQueryService(
             provisionalFrom = Earliest(provisionalFrom, watermark.Start > buckets[0].From ? watermark.Start : buckets[0].From);
         }
 
-        return new Composition(snapshot.Frontier, result, includesLate, provisionalFrom);
+        return new Composition(snapshot.Frontier, period, points, includesLate, provisionalFrom);
     }
 
     /// <summary>Reads [from, to) of one hub: daily views for whole UTC days before the daily watermark, hourly views for the rest.</summary>
@@ -247,7 +230,7 @@ internal sealed partial class AggregationQueryService(
         KeyFilter filter,
         DateTimeOffset from,
         DateTimeOffset to,
-        IRowSink sink,
+        RowSink sink,
         CancellationToken cancellationToken)
     {
         var rows = new Dictionary<AggregationKey, AggregateRow>();
@@ -298,63 +281,6 @@ internal sealed partial class AggregationQueryService(
         {
             yield return (last, last.Start, to);
         }
-    }
-
-    private static void MergeInto(Dictionary<AggregationKey, AggregateRow> rows, AggregationKey key, AggregateRow row)
-    {
-        if (rows.TryGetValue(key, out var existing))
-        {
-            existing.Merge(row);
-        }
-        else
-        {
-            rows.Add(key, row);
-        }
-    }
-
-    private static AggregateRow Total(AggregationDefinition definition, IEnumerable<AggregateRow> rows)
-    {
-        var total = definition.CreateTotalRow();
-        foreach (var row in rows)
-        {
-            row.AddToTotal(total);
-        }
-
-        return total;
-    }
-
-    private static (AggregateRow Totals, List<GroupResult> Groups) Reduce(
-        AggregationDefinition definition,
-        AggregationQuery query,
-        Dictionary<AggregationKey, AggregateRow> rows,
-        int groupIndex)
-    {
-        var totals = Total(definition, rows.Values);
-        if (groupIndex < 0)
-        {
-            return (totals, []);
-        }
-
-        var groups = new Dictionary<string, AggregateRow>(StringComparer.Ordinal);
-        foreach (var (key, row) in rows)
-        {
-            if (!groups.TryGetValue(key[groupIndex], out var group))
-            {
-                group = definition.CreateTotalRow();
-                groups.Add(key[groupIndex], group);
-            }
-
-            row.AddToTotal(group);
-        }
-
-        var field = EventFields.JsonName(definition.Key[groupIndex]);
-        var sorted = groups
-            .OrderByDescending(pair => pair.Value.Outputs[0].SortValue)
-            .ThenBy(pair => pair.Key, StringComparer.Ordinal)
-            .Take(query.Limit)
-            .Select(pair => new GroupResult(field, pair.Key, pair.Value))
-            .ToList();
-        return (totals, sorted);
     }
 
     private AggregationDefinition Resolve(AggregationQuery query)
@@ -427,50 +353,22 @@ internal sealed partial class AggregationQueryService(
         return UtcHour.IsOnTheHour(instant) ? hour : hour.Next;
     }
 
-    /// <summary>The rows of each bucket, and what the answer says about its completeness.</summary>
+    /// <summary>The merged rows of the period, the totals of each series point, and what the result says about its completeness.</summary>
     private sealed record Composition(
         BatchFrontier Frontier,
-        List<IRowSink> Buckets,
+        ColumnarAnswer Period,
+        List<BucketTotals> Points,
         bool IncludesLateEvents,
         DateTimeOffset? ProvisionalFrom);
 
-    /// <summary>Target of the rows of one bucket of the result. Neither kind keeps or changes the rows it is given.</summary>
-    private interface IRowSink
+    /// <summary>Adds a row from the speed layer or the event store to the period and to its series point, if any.</summary>
+    private readonly struct RowSink(ColumnarAnswer period, BucketTotals? point)
     {
-        void Add(HubBucket bucket);
-
-        void Add(AggregationKey key, AggregateRow row);
-    }
-
-    /// <summary>Rows by key, for the buckets of a series.</summary>
-    private sealed class DictionarySink(AggregationDefinition definition, KeyFilter filter) : IRowSink
-    {
-        public Dictionary<AggregationKey, AggregateRow> Rows { get; } = [];
-
-        public void Add(HubBucket bucket)
+        public void Add(AggregationKey key, AggregateRow row)
         {
-            var keys = bucket.Index.Keys;
-            for (var position = 0; position < bucket.Ids.Length; position++)
-            {
-                var key = keys[bucket.Ids[position]];
-                if (filter.Matches(key))
-                {
-                    MergeInto(Rows, key, bucket.CreateRow(definition, position));
-                }
-            }
+            period.Add(key, row);
+            point?.Add(key, row);
         }
-
-        public void Add(AggregationKey key, AggregateRow row) => MergeInto(Rows, key, row.Clone());
-    }
-
-    /// <summary>Rows merged by key id in arrays, for a result without a series.</summary>
-    private sealed class ColumnarSink(ColumnarAnswer answer) : IRowSink
-    {
-        public ColumnarAnswer Answer { get; } = answer;
-
-        public void Add(HubBucket bucket) => Answer.Add(bucket);
-
-        public void Add(AggregationKey key, AggregateRow row) => Answer.Add(key, row);
     }
 
     private static partial class Log

@@ -158,6 +158,46 @@ public sealed class ColumnarAnswerTests
         Assert.That(shorter, Is.EqualTo(Expected(4)), "the prefix of four is unchanged by the later queries");
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void BucketTotals_EqualRowByRowTotals(bool filterOnMedia)
+    {
+        var definition = EveryKind;
+        var kinds = ColumnLayout.Of(definition);
+        var filter = filterOnMedia ? new KeyFilter("h1", [new KeyCondition(1, "m2")]) : new KeyFilter("h1");
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var random = new Random(seed);
+            var index = new HubKeyIndex();
+            var totals = new BucketTotals(definition, kinds, index, filter);
+            var expected = new Dictionary<AggregationKey, AggregateRow>();
+
+            // Several buckets share keys: an exists output counts each key once over all of them.
+            for (var bucket = 0; bucket < 4; bucket++)
+            {
+                var rows = RandomRows(definition, random, random.Next(0, 50), media: 6)
+                    .Where(pair => pair.Key[0] == "h1")
+                    .Select(pair => new KeyedRow(pair.Key, pair.Value))
+                    .ToList();
+                foreach (var row in rows)
+                {
+                    Merge(expected, row.Key, row.Row);
+                }
+
+                totals.Add(HubBucket.Build(kinds, index, rows));
+            }
+
+            foreach (var (key, row) in RandomRows(definition, random, 30, media: 8))
+            {
+                Merge(expected, key, row);
+                totals.Add(key, row);
+            }
+
+            var (expectedTotals, _) = ReduceRowByRow(definition, expected, filter, -1, 0);
+            Assert.That(Json(totals.Total, definition), Is.EqualTo(Json(expectedTotals, definition)), $"seed {seed}");
+        }
+    }
+
     private static void Merge(Dictionary<AggregationKey, AggregateRow> rows, AggregationKey key, AggregateRow row)
     {
         if (rows.TryGetValue(key, out var existing))

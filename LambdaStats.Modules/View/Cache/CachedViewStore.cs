@@ -19,6 +19,9 @@ namespace LambdaStats.Modules.View.Cache;
 /// </remarks>
 internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
 {
+    /// <summary>Prefixes kept per hub and view: enough for a few periods or series shapes in turn.</summary>
+    private const int PrefixesPerHub = 4;
+
     private readonly IViewStore inner;
     private readonly long budgetBytes;
     private readonly ILogger logger;
@@ -123,15 +126,28 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
         return built;
     }
 
-    public ViewPrefix? GetPrefix(AggregationDefinition definition, string hubId)
+    public ViewPrefix? FindPrefix(AggregationDefinition definition, string hubId, IReadOnlyList<HubBucket> buckets)
     {
-        if (!EntriesOf(definition.ViewId).Prefixes.TryGetValue(hubId, out var prefix))
+        if (!EntriesOf(definition.ViewId).Prefixes.TryGetValue(hubId, out var kept))
         {
             return null;
         }
 
-        prefix.LastUsed = Interlocked.Increment(ref accessClock);
-        return prefix;
+        ViewPrefix? best = null;
+        foreach (var prefix in kept)
+        {
+            if (prefix.IsPrefixOf(buckets) && (best is null || prefix.Buckets.Length > best.Buckets.Length))
+            {
+                best = prefix;
+            }
+        }
+
+        if (best is not null)
+        {
+            best.LastUsed = Interlocked.Increment(ref accessClock);
+        }
+
+        return best;
     }
 
     public void KeepPrefix(AggregationDefinition definition, string hubId, ViewPrefix prefix)
@@ -145,12 +161,16 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
         var entries = EntriesOf(definition.ViewId);
         lock (entries.Sync)
         {
-            if (entries.Prefixes.TryGetValue(hubId, out var replaced))
+            // The array is replaced, never changed, so readers can enumerate the one they got.
+            var kept = entries.Prefixes.TryGetValue(hubId, out var current) ? current : [];
+            if (kept.Length >= PrefixesPerHub)
             {
-                Interlocked.Add(ref cachedBytes, -replaced.ApproximateBytes);
+                var oldest = kept.MinBy(candidate => candidate.LastUsed)!;
+                Interlocked.Add(ref cachedBytes, -oldest.ApproximateBytes);
+                kept = [.. kept.Where(candidate => !ReferenceEquals(candidate, oldest))];
             }
 
-            entries.Prefixes[hubId] = prefix;
+            entries.Prefixes[hubId] = [.. kept, prefix];
             Interlocked.Add(ref cachedBytes, prefix.ApproximateBytes);
         }
 
@@ -214,12 +234,7 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
             {
                 lock (entries.Sync)
                 {
-                    foreach (var prefix in entries.Prefixes.Values)
-                    {
-                        Interlocked.Add(ref cachedBytes, -prefix.ApproximateBytes);
-                    }
-
-                    entries.Prefixes.Clear();
+                    DropPrefixes(entries);
                 }
             }
 
@@ -252,12 +267,7 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
     {
         // A prefix stays correct after a commit, since it names its buckets by reference, but it
         // would keep replaced buckets alive; the next query builds a new one.
-        foreach (var prefix in entries.Prefixes.Values)
-        {
-            Interlocked.Add(ref cachedBytes, -prefix.ApproximateBytes);
-        }
-
-        entries.Prefixes.Clear();
+        DropPrefixes(entries);
 
         foreach (var hour in hours)
         {
@@ -268,6 +278,19 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
         {
             Drop(entries, (BucketKind.Day, day.Bucket.Index));
         }
+    }
+
+    private void DropPrefixes(ViewEntries entries)
+    {
+        foreach (var kept in entries.Prefixes.Values)
+        {
+            foreach (var prefix in kept)
+            {
+                Interlocked.Add(ref cachedBytes, -prefix.ApproximateBytes);
+            }
+        }
+
+        entries.Prefixes.Clear();
     }
 
     private void Drop(ViewEntries entries, (BucketKind, long) bucket)
@@ -303,8 +326,8 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
         public readonly ConcurrentDictionary<(BucketKind Kind, long Bucket), ConcurrentDictionary<string, HubBucket>> Buckets = new();
         public readonly ConcurrentDictionary<string, HubKeyIndex> Indexes = new(StringComparer.Ordinal);
 
-        /// <summary>The last prefix per hub; changed only under <see cref="Sync"/>.</summary>
-        public readonly ConcurrentDictionary<string, ViewPrefix> Prefixes = new(StringComparer.Ordinal);
+        /// <summary>The last prefixes per hub, at most <see cref="PrefixesPerHub"/>; changed only under <see cref="Sync"/>.</summary>
+        public readonly ConcurrentDictionary<string, ViewPrefix[]> Prefixes = new(StringComparer.Ordinal);
 
         /// <summary>Incremented when a commit starts and when it ends: odd while one runs.</summary>
         public long Generation;

@@ -18,9 +18,9 @@ internal interface IHubBucketSource
     /// <summary>The rows of <paramref name="hubId"/> in hour or day <paramref name="bucket"/> of the view.</summary>
     ValueTask<HubBucket> ReadAsync(AggregationDefinition definition, BucketKind kind, long bucket, string hubId, CancellationToken cancellationToken);
 
-    /// <summary>The last prefix kept for the hub in the view, or null.</summary>
-    ViewPrefix? GetPrefix(AggregationDefinition definition, string hubId);
+    /// <summary>The longest prefix kept for the hub in the view that <paramref name="buckets"/> start with, or null.</summary>
+    ViewPrefix? FindPrefix(AggregationDefinition definition, string hubId, IReadOnlyList<HubBucket> buckets);
 
-    /// <summary>Keeps <paramref name="prefix"/> as the hub's prefix in the view, in place of the last one.</summary>
+    /// <summary>Keeps <paramref name="prefix"/> for the hub in the view, in place of the least recently used one when the hub has several.</summary>
     void KeepPrefix(AggregationDefinition definition, string hubId, ViewPrefix prefix);
 }
