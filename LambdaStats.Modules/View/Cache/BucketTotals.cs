@@ -8,8 +8,9 @@ namespace LambdaStats.Modules.View.Cache;
 /// </summary>
 /// <remarks>
 /// Every output's total is a sum or a merge of the rows' states, so the order and grouping of rows
-/// does not matter, except for exists, whose total counts keys: a key set in two hours of the point
-/// counts once, which a flag per key id ensures. Not thread-safe; one instance serves one point.
+/// does not matter. The exception is exists, whose total counts keys. A key set in two hours of the
+/// point counts once, because a flag per key id records it. Not thread-safe: one instance serves
+/// one point.
 /// </remarks>
 internal sealed class BucketTotals
 {
