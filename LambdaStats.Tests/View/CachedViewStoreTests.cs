@@ -146,6 +146,32 @@ public sealed class CachedViewStoreTests
         Assert.That(cache.CachedBytes, Is.Zero);
     }
 
+    [Test]
+    public async Task Commit_KeepsPrefixesOfOtherBuckets()
+    {
+        var cache = Create(new InMemoryViewStore(), 16);
+        await CommitAsync(cache, Hour, Rows(("m1", 3)));
+        var first = await cache.ReadAsync(Definition, BucketKind.Hour, Hour.Index, "h1", CancellationToken.None);
+        var answer = new ColumnarAnswer(Definition, ColumnLayout.Of(Definition), cache.IndexOf(Definition, "h1"));
+        cache.KeepPrefix(Definition, "h1", answer.AddViews([first], null)!);
+
+        // The next hour is committed: a query over both hours still starts from the prefix.
+        await CommitAsync(cache, Hour.Next, Rows(("m2", 1)));
+        var firstAgain = await cache.ReadAsync(Definition, BucketKind.Hour, Hour.Index, "h1", CancellationToken.None);
+        var second = await cache.ReadAsync(Definition, BucketKind.Hour, Hour.Next.Index, "h1", CancellationToken.None);
+        var extended = cache.FindPrefix(Definition, "h1", [firstAgain, second]);
+
+        // The first hour is rewritten: its prefix goes, and the new bucket matches nothing.
+        await CommitAsync(cache, Hour, Rows(("m1", 4)));
+        var rewritten = await cache.ReadAsync(Definition, BucketKind.Hour, Hour.Index, "h1", CancellationToken.None);
+        var afterRewrite = cache.FindPrefix(Definition, "h1", [rewritten, second]);
+        var bytesWithoutPrefix = cache.CachedBytes;
+
+        Assert.That(extended, Is.Not.Null, "prefix found after a commit of another hour");
+        Assert.That(afterRewrite, Is.Null, "prefix gone after a commit of its hour");
+        Assert.That(bytesWithoutPrefix, Is.EqualTo(second.ApproximateBytes + rewritten.ApproximateBytes), "only the two cached hours are counted");
+    }
+
     private static CachedViewStore Create(IViewStore store, int megabytes) =>
         new(store, new ViewCacheOptions { MaxMegabytes = megabytes }, NullLogger<CachedViewStore>.Instance);
 

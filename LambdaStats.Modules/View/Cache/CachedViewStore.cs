@@ -265,10 +265,6 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
 
     private void Drop(ViewEntries entries, IReadOnlyList<BucketRows<UtcHour>> hours, IReadOnlyList<BucketRows<UtcDay>> days)
     {
-        // A prefix stays correct after a commit, since it names its buckets by reference, but it
-        // would keep replaced buckets alive; the next query builds a new one.
-        DropPrefixes(entries);
-
         foreach (var hour in hours)
         {
             Drop(entries, (BucketKind.Hour, hour.Bucket.Index));
@@ -295,11 +291,26 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
 
     private void Drop(ViewEntries entries, (BucketKind, long) bucket)
     {
-        if (entries.Buckets.TryRemove(bucket, out var hubs))
+        if (!entries.Buckets.TryRemove(bucket, out var hubs))
         {
-            foreach (var value in hubs.Values)
+            return;
+        }
+
+        foreach (var (hub, value) in hubs)
+        {
+            Interlocked.Add(ref cachedBytes, -value.ApproximateBytes);
+
+            // A prefix over a replaced bucket no longer matches any query, since a query gets the
+            // new bucket object. Dropping it frees the memory; prefixes over other buckets stay,
+            // so the next query after an hourly commit only adds the new hour.
+            if (entries.Prefixes.TryGetValue(hub, out var kept) && kept.Any(prefix => prefix.Contains(value)))
             {
-                Interlocked.Add(ref cachedBytes, -value.ApproximateBytes);
+                foreach (var prefix in kept.Where(prefix => prefix.Contains(value)))
+                {
+                    Interlocked.Add(ref cachedBytes, -prefix.ApproximateBytes);
+                }
+
+                entries.Prefixes[hub] = [.. kept.Where(prefix => !prefix.Contains(value))];
             }
         }
     }

@@ -63,6 +63,9 @@ internal sealed class ViewPrefix
     /// <summary>Last use, on the cache's access counter; for eviction.</summary>
     public long LastUsed { get; set; }
 
+    /// <summary>Whether this prefix merged <paramref name="bucket"/>, by reference.</summary>
+    public bool Contains(HubBucket bucket) => Array.IndexOf(Buckets, bucket) >= 0;
+
     /// <summary>Whether <paramref name="buckets"/> starts with exactly this prefix's buckets.</summary>
     public bool IsPrefixOf(IReadOnlyList<HubBucket> buckets)
     {
