@@ -378,13 +378,13 @@ internal static class LastDaysHarness
         var firstDay = UtcHour.Containing(from).Index / 24;
         command.CommandText = FormattableString.Invariant($"""
             SELECT
-              (SELECT COUNT(*) FROM daily_rows WHERE aggregation = '{Aggregation}' AND k0 = '{Hub}' AND day >= {firstDay} AND day < {frontier.DailyWatermark.Index}),
-              (SELECT COUNT(*) FROM hourly_rows WHERE aggregation = '{Aggregation}' AND k0 = '{Hub}' AND hour >= {frontier.DailyWatermark.FirstHour.Index} AND hour < {frontier.Watermark.Index});
+              (SELECT COALESCE(SUM(key_count), 0) FROM daily_blocks WHERE aggregation = '{Aggregation}' AND hub = '{Hub}' AND day >= {firstDay} AND day < {frontier.DailyWatermark.Index}),
+              (SELECT COALESCE(SUM(key_count), 0) FROM hourly_blocks WHERE aggregation = '{Aggregation}' AND hub = '{Hub}' AND hour >= {frontier.DailyWatermark.FirstHour.Index} AND hour < {frontier.Watermark.Index});
             """);
         using var reader = command.ExecuteReader();
         reader.Read();
         Console.WriteLine(FormattableString.Invariant(
-            $"rows the view layer reads: {reader.GetInt64(0):N0} daily rows (days before {frontier.DailyWatermark.Start:O}) and {reader.GetInt64(1):N0} hourly rows (hours up to {frontier.Watermark.Start:O})"));
+            $"keyed rows the view layer reads: {reader.GetInt64(0):N0} daily rows (days before {frontier.DailyWatermark.Start:O}) and {reader.GetInt64(1):N0} hourly rows (hours up to {frontier.Watermark.Start:O})"));
     }
 
     private static DateTimeOffset TruncateToSecond(DateTimeOffset instant) =>
