@@ -562,7 +562,7 @@ public sealed class SqliteEventStoreTests
     [Test]
     public void ScanSql_QueryPlan_SeeksTypeHourIndexWithoutSort()
     {
-        var plan = ExplainOnFile(SqliteEventStore.ScanSql, "$type", "$from_hour", "$last_hour", "$after_seq", "$up_to_seq", "$from_ticks", "$to_ticks");
+        var plan = ExplainOnFile(SqliteEventStore.ScanSql, "?1", "?2", "?3", "?4", "?5", "?6", "?7");
 
         using (Assert.EnterMultipleScope())
         {
