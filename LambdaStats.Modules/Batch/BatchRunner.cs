@@ -45,9 +45,9 @@ internal sealed partial class BatchRunner(
             Log.HourlyRunStarting(logger, end.Start);
             var plans = await PlanAndSealAsync(request, end, cancellationToken).ConfigureAwait(false);
             var summaries = new List<AggregationRunSummary>();
-            foreach (var plan in plans)
+            foreach (var group in plans.GroupBy(plan => plan.Definition.EventType))
             {
-                summaries.Add(await ExecuteAsync(plan, cancellationToken).ConfigureAwait(false));
+                summaries.AddRange(await ExecuteAsync(group.ToList(), cancellationToken).ConfigureAwait(false));
             }
 
             Log.HourlyRunCompleted(logger, end.Start, summaries.Sum(s => s.BucketsWritten), summaries.Count(s => s.Error is not null));
@@ -116,17 +116,82 @@ internal sealed partial class BatchRunner(
         return plans;
     }
 
-    private async Task<AggregationRunSummary> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken)
+    /// <summary>
+    /// Computes the hours of aggregations that share an event type, reading each hour's events
+    /// once for all of them, then commits each aggregation on its own.
+    /// </summary>
+    private async Task<List<AggregationRunSummary>> ExecuteAsync(List<RunPlan> plans, CancellationToken cancellationToken)
+    {
+        var summaries = new List<AggregationRunSummary>(plans.Count);
+        List<BucketRows<UtcHour>>[] hours;
+        try
+        {
+            hours = await ComputeHoursAsync(plans, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            foreach (var plan in plans)
+            {
+                summaries.Add(await FailAsync(plan, exception).ConfigureAwait(false));
+            }
+
+            return summaries;
+        }
+        catch (OperationCanceledException)
+        {
+            foreach (var plan in plans)
+            {
+                await publisher.Publish(new BatchFailed(plan.Definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        for (var i = 0; i < plans.Count; i++)
+        {
+            summaries.Add(await CommitAsync(plans[i], hours[i], cancellationToken).ConfigureAwait(false));
+        }
+
+        return summaries;
+    }
+
+    /// <summary>Returns, for each plan, the rows of its rewritten and new hours in ascending order.</summary>
+    private async Task<List<BucketRows<UtcHour>>[]> ComputeHoursAsync(List<RunPlan> plans, CancellationToken cancellationToken)
+    {
+        var plansByHour = new SortedDictionary<UtcHour, List<int>>();
+        for (var i = 0; i < plans.Count; i++)
+        {
+            foreach (var hour in plans[i].RewrittenHours.Concat(plans[i].NewHours))
+            {
+                if (!plansByHour.TryGetValue(hour, out var indexes))
+                {
+                    indexes = [];
+                    plansByHour.Add(hour, indexes);
+                }
+
+                indexes.Add(i);
+            }
+        }
+
+        var hours = plans.Select(_ => new List<BucketRows<UtcHour>>()).ToArray();
+        foreach (var (hour, indexes) in plansByHour)
+        {
+            var definitions = indexes.Select(i => plans[i].Definition).ToArray();
+            var rows = await HourAggregator.ComputeAsync(store, definitions, hour, plans[0].Sequence, cancellationToken).ConfigureAwait(false);
+            for (var j = 0; j < indexes.Count; j++)
+            {
+                hours[indexes[j]].Add(rows[j]);
+            }
+        }
+
+        return hours;
+    }
+
+    private async Task<AggregationRunSummary> CommitAsync(RunPlan plan, List<BucketRows<UtcHour>> hours, CancellationToken cancellationToken)
     {
         var definition = plan.Definition;
         try
         {
-            var hours = new List<BucketRows<UtcHour>>();
-            foreach (var hour in plan.RewrittenHours.Concat(plan.NewHours))
-            {
-                hours.Add(await HourAggregator.ComputeAsync(store, definition, hour, plan.Sequence, cancellationToken).ConfigureAwait(false));
-            }
-
             var days = await RebuildDaysWithLateEventsAsync(plan, hours, cancellationToken).ConfigureAwait(false);
             var frontier = new BatchFrontier(plan.To, plan.Sequence, plan.Frontier.DailyWatermark);
             await views.CommitAsync(definition, hours, days, frontier, cancellationToken).ConfigureAwait(false);
@@ -137,15 +202,20 @@ internal sealed partial class BatchRunner(
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            Log.AggregationFailed(logger, exception, definition.Name, plan.Frontier.Watermark.Start, plan.To.Start);
-            await publisher.Publish(new BatchFailed(definition.Name, exception.Message), CancellationToken.None).ConfigureAwait(false);
-            return new AggregationRunSummary(definition.Name, plan.Frontier.IsInitial ? null : plan.Frontier.Watermark, 0, exception.Message);
+            return await FailAsync(plan, exception).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             await publisher.Publish(new BatchFailed(definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
+    }
+
+    private async Task<AggregationRunSummary> FailAsync(RunPlan plan, Exception exception)
+    {
+        Log.AggregationFailed(logger, exception, plan.Definition.Name, plan.Frontier.Watermark.Start, plan.To.Start);
+        await publisher.Publish(new BatchFailed(plan.Definition.Name, exception.Message), CancellationToken.None).ConfigureAwait(false);
+        return new AggregationRunSummary(plan.Definition.Name, plan.Frontier.IsInitial ? null : plan.Frontier.Watermark, 0, exception.Message);
     }
 
     /// <summary>Recomputes the daily views of days that already had them and received late events.</summary>
