@@ -27,6 +27,9 @@ internal sealed partial class BatchRunner(
     TimeProvider clock,
     ILogger<BatchRunner> logger)
 {
+    /// <summary>Groups of aggregations whose hours are computed at the same time: one per core of a two-core machine.</summary>
+    private const int GroupsComputedAhead = 2;
+
     private readonly SemaphoreSlim runLock = new(1, 1);
 
     public Task<BatchRunSummary> RunHourlyAsync(CancellationToken cancellationToken) =>
@@ -44,11 +47,7 @@ internal sealed partial class BatchRunner(
             var end = UtcHour.Containing(clock.GetUtcNow());
             Log.HourlyRunStarting(logger, end.Start);
             var plans = await PlanAndSealAsync(request, end, cancellationToken).ConfigureAwait(false);
-            var summaries = new List<AggregationRunSummary>();
-            foreach (var group in plans.GroupBy(plan => plan.Definition.EventType))
-            {
-                summaries.AddRange(await ExecuteAsync(group.ToList(), cancellationToken).ConfigureAwait(false));
-            }
+            var summaries = await ExecuteAsync(plans, cancellationToken).ConfigureAwait(false);
 
             Log.HourlyRunCompleted(logger, end.Start, summaries.Sum(s => s.BucketsWritten), summaries.Count(s => s.Error is not null));
             return new BatchRunSummary(summaries);
@@ -117,16 +116,59 @@ internal sealed partial class BatchRunner(
     }
 
     /// <summary>
-    /// Computes the hours of aggregations that share an event type, reading each hour's events
-    /// once for all of them, then commits each aggregation on its own.
+    /// Runs the plans in groups of one event type, and commits the groups one after the other in
+    /// plan order. The hours of the next group are computed on the thread pool while the current
+    /// group computes or commits, so a run uses two cores; at most <see cref="GroupsComputedAhead"/>
+    /// groups hold their computed rows in memory besides the one committing.
     /// </summary>
     private async Task<List<AggregationRunSummary>> ExecuteAsync(List<RunPlan> plans, CancellationToken cancellationToken)
+    {
+        var groups = plans.GroupBy(plan => plan.Definition.EventType).Select(group => group.ToList()).ToList();
+        var computations = new Task<List<BucketRows<UtcHour>>[]>?[groups.Count];
+        var summaries = new List<AggregationRunSummary>(plans.Count);
+        try
+        {
+            for (var i = 0; i < groups.Count; i++)
+            {
+                for (var ahead = i; ahead < Math.Min(i + GroupsComputedAhead, groups.Count); ahead++)
+                {
+                    var group = groups[ahead];
+                    computations[ahead] ??= Task.Run(() => ComputeHoursAsync(group, cancellationToken), CancellationToken.None);
+                }
+
+                // Dropping the task once taken lets the group's rows go after its commit.
+                var computation = computations[i]!;
+                computations[i] = null;
+                summaries.AddRange(await ExecuteGroupAsync(groups[i], computation, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        finally
+        {
+            // After a cancellation, no scan of this run may outlive it. A group not taken yet gets
+            // no summary and no BatchFailed, as when groups ran one after the other.
+            foreach (var computation in computations)
+            {
+                if (computation is not null)
+                {
+                    await ((Task)computation).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+        }
+
+        return summaries;
+    }
+
+    /// <summary>
+    /// Takes the hours of aggregations that share an event type, which <paramref name="computation"/>
+    /// computes from one read of each hour's events, then commits each aggregation on its own.
+    /// </summary>
+    private async Task<List<AggregationRunSummary>> ExecuteGroupAsync(List<RunPlan> plans, Task<List<BucketRows<UtcHour>>[]> computation, CancellationToken cancellationToken)
     {
         var summaries = new List<AggregationRunSummary>(plans.Count);
         List<BucketRows<UtcHour>>[] hours;
         try
         {
-            hours = await ComputeHoursAsync(plans, cancellationToken).ConfigureAwait(false);
+            hours = await computation.ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

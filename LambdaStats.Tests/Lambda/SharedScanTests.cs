@@ -56,18 +56,35 @@ public sealed class SharedScanTests
         }
     }
 
-    /// <summary>Records the first hour of every scan, per event type.</summary>
+    /// <summary>Records the first hour of every scan, per event type. The batch scans several types at once, so the record is locked.</summary>
     private sealed class ScanCountingEventStore(IEventStore inner) : DelegatingEventStore(inner)
     {
+        private readonly Lock sync = new();
         private readonly List<(EventType Type, UtcHour Hour)> scans = [];
 
-        public void ClearScans() => scans.Clear();
+        public void ClearScans()
+        {
+            lock (sync)
+            {
+                scans.Clear();
+            }
+        }
 
-        public IReadOnlyList<UtcHour> ScannedHours(EventType type) => scans.Where(scan => scan.Type == type).Select(scan => scan.Hour).ToList();
+        public IReadOnlyList<UtcHour> ScannedHours(EventType type)
+        {
+            lock (sync)
+            {
+                return scans.Where(scan => scan.Type == type).Select(scan => scan.Hour).ToList();
+            }
+        }
 
         public override IAsyncEnumerable<LambdaEvent> ScanAsync(EventType type, DateTimeOffset from, DateTimeOffset to, long afterSequence, long upToSequence, CancellationToken cancellationToken)
         {
-            scans.Add((type, UtcHour.Containing(from)));
+            lock (sync)
+            {
+                scans.Add((type, UtcHour.Containing(from)));
+            }
+
             return base.ScanAsync(type, from, to, afterSequence, upToSequence, cancellationToken);
         }
     }
