@@ -2,7 +2,6 @@ using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Tests.Support;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LambdaStats.Tests.Lambda;
@@ -18,17 +17,7 @@ public sealed class SharedScanTests
     {
         var clock = new FakeTimeProvider(Now.AddHours(-4));
         var events = new ScanCountingEventStore(new InMemoryEventStore());
-        var configuration = new ConfigurationBuilder()
-            .AddConfiguration(TestConfiguration.Shipped)
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Aggregations:11:name"] = "opensByHub",
-                ["Aggregations:11:eventType"] = "MediaOpened",
-                ["Aggregations:11:key:0"] = "hubId",
-                ["Aggregations:11:outputs:0:name"] = "opens",
-                ["Aggregations:11:outputs:0:aggregator"] = "count",
-            })
-            .Build();
+        var configuration = TestConfiguration.WithOpensByHub();
         await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock, configuration: configuration);
         await harness.StartAsync();
         var opens = 0;
