@@ -112,15 +112,22 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         ORDER BY hours.hour;
         """;
 
-    // Reads the rows of the sequence window through the rowid. NOT INDEXED keeps SQLite from
-    // switching to events_type_hour_seq, which would read every event of the hour range.
-    internal const string HoursBySequenceSql = """
-        SELECT DISTINCT hour
+    // Reads every row of the sequence window through the rowid, for all types at once. NOT
+    // INDEXED keeps SQLite from switching to events_type_hour_seq, which would read every event of
+    // the hour range. Parameters: ?1 after sequence, ?2 up to sequence.
+    internal const string WindowHoursSql = """
+        SELECT DISTINCT type, hour
         FROM events NOT INDEXED
-        WHERE seq > $after_seq AND seq <= $up_to_seq
-          AND type = $type AND hour >= $from_hour AND hour < $to_hour
-        ORDER BY hour;
+        WHERE seq > ?1 AND seq <= ?2;
         """;
+
+    private readonly Lock windowLock = new();
+
+    /// <summary>
+    /// The (type, hour) pairs of the last sequence window read. A batch run asks the same window
+    /// once per aggregation, and the window's rows never change once its last sequence is stored.
+    /// </summary>
+    private SequenceWindowHours? lastWindow;
 
     private readonly SqliteDatabase database;
 
@@ -262,9 +269,19 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
             return Task.FromResult<IReadOnlyList<UtcHour>>([]);
         }
 
+        if (search == HourSearch.BySequence)
+        {
+            var inWindow = ReadWindowHours(afterSequence, upToSequence).Hours
+                .Where(entry => entry.Type == type && entry.Hour >= from.Index && entry.Hour < to.Index)
+                .Select(entry => new UtcHour(entry.Hour))
+                .Order()
+                .ToList();
+            return Task.FromResult<IReadOnlyList<UtcHour>>(inWindow);
+        }
+
         using var connection = database.OpenReader();
         using var command = connection.CreateCommand();
-        command.CommandText = search == HourSearch.ByIndex ? HoursByIndexSql : HoursBySequenceSql;
+        command.CommandText = HoursByIndexSql;
         command.Parameters.AddWithValue("$type", (int)type);
         command.Parameters.AddWithValue("$from_hour", from.Index);
         command.Parameters.AddWithValue("$to_hour", to.Index);
@@ -292,6 +309,51 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
     }
 
     public void Dispose() => database.Dispose();
+
+    /// <summary>Returns the (type, hour) pairs of the events whose sequence is in (<paramref name="afterSequence"/>, <paramref name="upToSequence"/>].</summary>
+    private SequenceWindowHours ReadWindowHours(long afterSequence, long upToSequence)
+    {
+        lock (windowLock)
+        {
+            if (lastWindow is { } cached && cached.AfterSequence == afterSequence && cached.UpToSequence == upToSequence)
+            {
+                return cached;
+            }
+        }
+
+        using var connection = database.OpenReader();
+        long maxSequence;
+        using (var max = new SqliteRawStatement(connection, "SELECT COALESCE(MAX(seq), 0) FROM events;"))
+        {
+            max.Step();
+            maxSequence = max.GetInt64(0);
+        }
+
+        var hours = new List<(EventType Type, long Hour)>();
+        using (var window = new SqliteRawStatement(connection, WindowHoursSql))
+        {
+            window.Bind(1, afterSequence);
+            window.Bind(2, upToSequence);
+            while (window.Step())
+            {
+                hours.Add(((EventType)window.GetInt64(0), window.GetInt64(1)));
+            }
+        }
+
+        // A single writer stores sequences in increasing order, so every row up to the highest
+        // sequence read before the scan was already committed, and the scan saw it. A window
+        // that ends above that sequence can still gain rows, so it is not kept.
+        var result = new SequenceWindowHours(afterSequence, upToSequence, hours);
+        if (upToSequence <= maxSequence)
+        {
+            lock (windowLock)
+            {
+                lastWindow = result;
+            }
+        }
+
+        return result;
+    }
 
     private AppendResult Append(IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken)
     {
@@ -353,6 +415,8 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
             command.ExecuteNonQuery();
         }
     }
+
+    private sealed record SequenceWindowHours(long AfterSequence, long UpToSequence, IReadOnlyList<(EventType Type, long Hour)> Hours);
 
     /// <summary>
     /// Builds an event from a row of <see cref="ScanSql"/>. Hub, medium, network and contact kind
