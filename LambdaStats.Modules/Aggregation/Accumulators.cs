@@ -18,6 +18,9 @@ public sealed class CountAccumulator : Accumulator
     /// <summary>Adds <paramref name="count"/> events at once, as a merge of a stored count does.</summary>
     internal void AddCount(long count) => Value += count;
 
+    /// <summary>Sets the state read back from a view store's binary form.</summary>
+    internal void Restore(long value) => Value = value;
+
     public override void Merge(Accumulator other) => Value += ((CountAccumulator)other).Value;
 
     public override Accumulator Clone() => new CountAccumulator { Value = Value };
@@ -51,6 +54,9 @@ public sealed class AddAccumulator(EventField field) : Accumulator
 
     public override Accumulator Clone() => new AddAccumulator(field) { Value = Value };
 
+    /// <summary>Sets the state read back from a view store's binary form.</summary>
+    internal void Restore(double value) => Value = value;
+
     public override void WriteState(Utf8JsonWriter writer) => writer.WriteNumberValue(Value);
 
     public override void ReadState(JsonElement state) => Value = state.GetDouble();
@@ -73,6 +79,9 @@ public sealed class ExistsAccumulator : Accumulator
     internal void Set() => Value = true;
 
     public override Accumulator Clone() => new ExistsAccumulator { Value = Value };
+
+    /// <summary>Sets the state read back from a view store's binary form.</summary>
+    internal void Restore(bool value) => Value = value;
 
     public override void WriteState(Utf8JsonWriter writer) => writer.WriteBooleanValue(Value);
 
@@ -149,6 +158,9 @@ public sealed class ProjectionAddAccumulator(EventField groupBy, EventField? fie
         copy.Merge(this);
         return copy;
     }
+
+    /// <summary>Sets one group's value, for state read back from a view store's binary form.</summary>
+    internal void RestoreGroup(string group, double value) => groups[group] = value;
 
     public override void WriteState(Utf8JsonWriter writer) => WriteValue(writer);
 

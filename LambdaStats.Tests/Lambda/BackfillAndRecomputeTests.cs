@@ -4,7 +4,6 @@ using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.View.Contracts;
 using LambdaStats.Tests.Support;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
@@ -36,17 +35,7 @@ public sealed class BackfillAndRecomputeTests
 
         // The configuration gains an aggregation; the restarted service schedules its backfill.
         var scheduler = Substitute.For<IRecomputeScheduler>();
-        var configuration = new ConfigurationBuilder()
-            .AddConfiguration(TestConfiguration.Shipped)
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Aggregations:11:name"] = "opensByHub",
-                ["Aggregations:11:eventType"] = "MediaOpened",
-                ["Aggregations:11:key:0"] = "hubId",
-                ["Aggregations:11:outputs:0:name"] = "opens",
-                ["Aggregations:11:outputs:0:aggregator"] = "count",
-            })
-            .Build();
+        var configuration = TestConfiguration.WithOpensByHub();
         await using var after = new LambdaCoreHarness(events, views, clock, services => services.AddSingleton(scheduler), configuration);
         await after.StartAsync();
         await ActivatorUtilities.CreateInstance<BackfillStarter>(after.Services).ScheduleMissingBackfillsAsync(CancellationToken.None);

@@ -70,4 +70,17 @@ internal static class TestConfiguration
     public static IConfiguration Shipped { get; } = new ConfigurationBuilder()
         .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
         .Build();
+
+    /// <summary>The shipped configuration plus <c>opensByHub</c>, a count of MediaOpened events per hub, the second aggregation of that type.</summary>
+    public static IConfiguration WithOpensByHub() => new ConfigurationBuilder()
+        .AddConfiguration(Shipped)
+        .AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Aggregations:11:name"] = "opensByHub",
+            ["Aggregations:11:eventType"] = "MediaOpened",
+            ["Aggregations:11:key:0"] = "hubId",
+            ["Aggregations:11:outputs:0:name"] = "opens",
+            ["Aggregations:11:outputs:0:aggregator"] = "count",
+        })
+        .Build();
 }
