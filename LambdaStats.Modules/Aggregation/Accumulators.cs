@@ -15,6 +15,9 @@ public sealed class CountAccumulator : Accumulator
 
     public void Increment() => Value++;
 
+    /// <summary>Creates a count of <paramref name="value"/> events, for states kept outside accumulators.</summary>
+    public static CountAccumulator FromValue(long value) => new() { Value = value };
+
     public override void Merge(Accumulator other) => Value += ((CountAccumulator)other).Value;
 
     public override Accumulator Clone() => new CountAccumulator { Value = Value };
@@ -43,6 +46,9 @@ public sealed class AddAccumulator(EventField field) : Accumulator
 
     public override void Merge(Accumulator other) => Value += ((AddAccumulator)other).Value;
 
+    /// <summary>Creates a sum of <paramref name="field"/> equal to <paramref name="value"/>, for states kept outside accumulators.</summary>
+    public static AddAccumulator FromValue(EventField field, double value) => new(field) { Value = value };
+
     public override Accumulator Clone() => new AddAccumulator(field) { Value = Value };
 
     public override void WriteState(Utf8JsonWriter writer) => writer.WriteNumberValue(Value);
@@ -62,6 +68,9 @@ public sealed class ExistsAccumulator : Accumulator
     public override void Add(LambdaEvent e) => Value = true;
 
     public override void Merge(Accumulator other) => Value |= ((ExistsAccumulator)other).Value;
+
+    /// <summary>Creates a state set to <paramref name="value"/>, for states kept outside accumulators.</summary>
+    public static ExistsAccumulator FromValue(bool value) => new() { Value = value };
 
     public override Accumulator Clone() => new ExistsAccumulator { Value = Value };
 

@@ -18,14 +18,25 @@ namespace LambdaStats.Modules.Speed;
 /// sequence, the hours before the new watermark: the views now hold those events. Hours the batch
 /// has not covered stay, however far behind it is. Every member takes the same lock.
 /// </remarks>
-internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCheck? divergenceCheck = null)
+internal sealed class SpeedBuffer
 {
     private readonly object sync = new();
-    private readonly List<Segment> segments = [new Segment()];
+    private readonly AggregationDefinition definition;
+    private readonly DivergenceCheck? divergenceCheck;
+    private readonly KeyStringPool keys;
+    private readonly List<Segment> segments;
     private BatchFrontier frontier = BatchFrontier.Initial;
     private long generation;
     private bool rewriteInProgress;
     private TaskCompletionSource rewriteEnded = CompletedSource();
+
+    public SpeedBuffer(AggregationDefinition definition, DivergenceCheck? divergenceCheck = null)
+    {
+        this.definition = definition;
+        this.divergenceCheck = divergenceCheck;
+        keys = new KeyStringPool(definition.Key);
+        segments = [NewSegment()];
+    }
 
     public AggregationDefinition Definition => definition;
 
@@ -40,7 +51,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         }
     }
 
-    /// <summary>Adds events of this aggregation's type to the open segment.</summary>
+    /// <summary>Adds the events of this aggregation's type to the open segment, and skips the others.</summary>
     /// <remarks>Allocates nothing per event once the event's hour and key have a row.</remarks>
     public void Add(IReadOnlyList<LambdaEvent> events)
     {
@@ -58,7 +69,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 default:
                     for (var i = 0; i < events.Count; i++)
                     {
-                        open.Add(definition, events[i]);
+                        AddIfOfType(open, events[i]);
                     }
 
                     break;
@@ -72,10 +83,11 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         lock (sync)
         {
             segments.Clear();
-            var open = new Segment();
+            keys.Clear();
+            var open = NewSegment();
             foreach (var e in events)
             {
-                open.Add(definition, e);
+                AddIfOfType(open, e);
             }
 
             segments.Add(open);
@@ -88,7 +100,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         lock (sync)
         {
             segments[^1].SealedAt = sequence;
-            segments.Add(new Segment());
+            segments.Add(NewSegment());
             if (rewritesFinalViews && !rewriteInProgress)
             {
                 rewriteInProgress = true;
@@ -171,9 +183,10 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         {
             var rows = new List<HourlyRow>();
             var bounds = new Dictionary<UtcHour, OccurrenceBounds>();
+            var idFilter = keys.Translate(filter);
             foreach (var segment in segments)
             {
-                segment.CopyRows(filter, from, to, rows, bounds);
+                segment.CopyRows(idFilter, from, to, rows, bounds);
             }
 
             return new SpeedSnapshot(definition.Name, frontier, generation, rewriteInProgress, rows, bounds);
@@ -207,6 +220,18 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         }
     }
 
+    /// <summary>Number of distinct key values the buffer keeps for its rows; for diagnostics and tests.</summary>
+    internal int KeyValueCount
+    {
+        get
+        {
+            lock (sync)
+            {
+                return keys.Count;
+            }
+        }
+    }
+
     /// <summary>Segments from oldest to open, with the seal and the hours each holds; for diagnostics and tests.</summary>
     internal IReadOnlyList<(long? SealedAt, IReadOnlyList<UtcHour> Hours)> DescribeSegments()
     {
@@ -220,9 +245,19 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
     {
         foreach (var e in events)
         {
-            open.Add(definition, e);
+            AddIfOfType(open, e);
         }
     }
+
+    private void AddIfOfType(Segment open, LambdaEvent e)
+    {
+        if (e.Type == definition.EventType)
+        {
+            open.Add(e);
+        }
+    }
+
+    private Segment NewSegment() => new(definition, keys);
 
     private void EndRewrite()
     {
@@ -241,7 +276,8 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         return source;
     }
 
-    private sealed class Segment
+    /// <remarks>The segments of a buffer share its key pool, so each key value is kept once.</remarks>
+    private sealed class Segment(AggregationDefinition definition, KeyStringPool keys)
     {
         private readonly Dictionary<UtcHour, HourBuffer> hours = [];
 
@@ -258,7 +294,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
 
         public IEnumerable<UtcHour> Hours => hours.Keys;
 
-        public void Add(AggregationDefinition definition, LambdaEvent e)
+        public void Add(LambdaEvent e)
         {
             var ticks = e.OccurredAt.UtcTicks;
             var buffer = lastBuffer;
@@ -267,7 +303,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 var hour = UtcHour.Containing(e.OccurredAt);
                 if (!hours.TryGetValue(hour, out buffer))
                 {
-                    buffer = new HourBuffer(e.OccurredAt);
+                    buffer = new HourBuffer(definition, e.OccurredAt);
                     hours.Add(hour, buffer);
                 }
 
@@ -276,20 +312,30 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 lastHourEndTicks = lastHourStartTicks + TimeSpan.TicksPerHour;
             }
 
-            buffer.Add(definition, e, ticks);
+            var key = keys.IdsOf(e);
+            if (buffer.Add(key, e, ticks))
+            {
+                keys.AddRow(key);
+            }
         }
 
         public void ReleaseBefore(UtcHour watermark)
         {
             foreach (var hour in hours.Keys.Where(hour => hour < watermark).ToList())
             {
+                foreach (var (key, _) in hours[hour].Rows)
+                {
+                    keys.RemoveRow(key);
+                }
+
                 hours.Remove(hour);
             }
 
             lastBuffer = null;
         }
 
-        public void CopyRows(KeyFilter filter, UtcHour from, UtcHour to, List<HourlyRow> destination, Dictionary<UtcHour, OccurrenceBounds> bounds)
+        /// <param name="filter">Null when no buffered key can match: the hours' bounds are copied, no row.</param>
+        public void CopyRows(KeyIdFilter? filter, UtcHour from, UtcHour to, List<HourlyRow> destination, Dictionary<UtcHour, OccurrenceBounds> bounds)
         {
             foreach (var (hour, buffer) in hours)
             {
@@ -299,11 +345,16 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 }
 
                 bounds[hour] = bounds.TryGetValue(hour, out var known) ? known.Union(buffer.Bounds) : buffer.Bounds;
+                if (filter is null)
+                {
+                    continue;
+                }
+
                 foreach (var (key, row) in buffer.Rows)
                 {
                     if (filter.Matches(key))
                     {
-                        destination.Add(new HourlyRow(hour, key, row.Clone()));
+                        destination.Add(new HourlyRow(hour, keys.KeyOf(key), buffer.Rows.ToAggregateRow(row)));
                     }
                 }
             }
@@ -318,33 +369,36 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 return;
             }
 
-            foreach (var (key, row) in buffer.Rows)
+            foreach (var (ids, row) in buffer.Rows)
             {
+                var key = keys.KeyOf(ids);
+                var copy = buffer.Rows.ToAggregateRow(row);
                 if (destination.TryGetValue(key, out var merged))
                 {
-                    merged.Merge(row);
+                    merged.Merge(copy);
                 }
                 else
                 {
-                    destination.Add(key, row.Clone());
+                    destination.Add(key, copy);
                 }
             }
         }
     }
 
     /// <summary>The rows of one hour, and the earliest and latest occurrence buffered in it.</summary>
-    private sealed class HourBuffer(DateTimeOffset firstOccurrence)
+    private sealed class HourBuffer(AggregationDefinition definition, DateTimeOffset firstOccurrence)
     {
         // Bounds in UTC ticks, so the per-event check compares two longs.
         private long earliestTicks = firstOccurrence.UtcTicks;
         private long latestTicks = firstOccurrence.UtcTicks;
 
-        public Dictionary<AggregationKey, AggregateRow> Rows { get; } = [];
+        public HourRows Rows { get; } = new(definition);
 
         public OccurrenceBounds Bounds { get; private set; } = new(firstOccurrence, firstOccurrence);
 
         /// <param name="ticks">The UTC ticks of <paramref name="e"/>'s occurrence.</param>
-        public void Add(AggregationDefinition definition, LambdaEvent e, long ticks)
+        /// <returns>True when <paramref name="key"/> had no row in this hour yet.</returns>
+        public bool Add(KeyIds key, LambdaEvent e, long ticks)
         {
             if (ticks < earliestTicks || ticks > latestTicks)
             {
@@ -353,14 +407,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 latestTicks = Bounds.Latest.UtcTicks;
             }
 
-            var key = definition.KeyOf(e);
-            if (!Rows.TryGetValue(key, out var row))
-            {
-                row = definition.CreateRow();
-                Rows.Add(key, row);
-            }
-
-            row.Add(e);
+            return Rows.Add(key, e);
         }
     }
 }
