@@ -34,7 +34,7 @@ internal sealed class SpeedBuffer
     {
         this.definition = definition;
         this.divergenceCheck = divergenceCheck;
-        keys = new KeyStringPool(definition.Key);
+        keys = new KeyStringPool();
         segments = [NewSegment()];
     }
 
@@ -183,10 +183,9 @@ internal sealed class SpeedBuffer
         {
             var rows = new List<HourlyRow>();
             var bounds = new Dictionary<UtcHour, OccurrenceBounds>();
-            var idFilter = keys.Translate(filter);
             foreach (var segment in segments)
             {
-                segment.CopyRows(idFilter, from, to, rows, bounds);
+                segment.CopyRows(filter, from, to, rows, bounds);
             }
 
             return new SpeedSnapshot(definition.Name, frontier, generation, rewriteInProgress, rows, bounds);
@@ -303,7 +302,7 @@ internal sealed class SpeedBuffer
                 var hour = UtcHour.Containing(e.OccurredAt);
                 if (!hours.TryGetValue(hour, out buffer))
                 {
-                    buffer = new HourBuffer(definition, e.OccurredAt);
+                    buffer = new HourBuffer(new HourRows(definition, keys), e.OccurredAt);
                     hours.Add(hour, buffer);
                 }
 
@@ -312,31 +311,23 @@ internal sealed class SpeedBuffer
                 lastHourEndTicks = lastHourStartTicks + TimeSpan.TicksPerHour;
             }
 
-            var key = keys.IdsOf(e);
-            if (buffer.Add(key, e, ticks))
-            {
-                keys.AddRow(key);
-            }
+            buffer.Add(e, ticks);
         }
 
         public void ReleaseBefore(UtcHour watermark)
         {
             foreach (var hour in hours.Keys.Where(hour => hour < watermark).ToList())
             {
-                foreach (var (key, _) in hours[hour].Rows)
-                {
-                    keys.RemoveRow(key);
-                }
-
+                hours[hour].Rows.ReleaseKeys();
                 hours.Remove(hour);
             }
 
             lastBuffer = null;
         }
 
-        /// <param name="filter">Null when no buffered key can match: the hours' bounds are copied, no row.</param>
-        public void CopyRows(KeyIdFilter? filter, UtcHour from, UtcHour to, List<HourlyRow> destination, Dictionary<UtcHour, OccurrenceBounds> bounds)
+        public void CopyRows(KeyFilter filter, UtcHour from, UtcHour to, List<HourlyRow> destination, Dictionary<UtcHour, OccurrenceBounds> bounds)
         {
+            var copies = new List<KeyValuePair<AggregationKey, AggregateRow>>();
             foreach (var (hour, buffer) in hours)
             {
                 if (hour < from || hour >= to)
@@ -345,17 +336,11 @@ internal sealed class SpeedBuffer
                 }
 
                 bounds[hour] = bounds.TryGetValue(hour, out var known) ? known.Union(buffer.Bounds) : buffer.Bounds;
-                if (filter is null)
+                copies.Clear();
+                buffer.Rows.CopyRows(filter, copies);
+                foreach (var (key, row) in copies)
                 {
-                    continue;
-                }
-
-                foreach (var (key, row) in buffer.Rows)
-                {
-                    if (filter.Matches(key))
-                    {
-                        destination.Add(new HourlyRow(hour, keys.KeyOf(key), buffer.Rows.ToAggregateRow(row)));
-                    }
+                    destination.Add(new HourlyRow(hour, key, row));
                 }
             }
         }
@@ -369,10 +354,10 @@ internal sealed class SpeedBuffer
                 return;
             }
 
-            foreach (var (ids, row) in buffer.Rows)
+            var copies = new List<KeyValuePair<AggregationKey, AggregateRow>>();
+            buffer.Rows.CopyRows(null, copies);
+            foreach (var (key, copy) in copies)
             {
-                var key = keys.KeyOf(ids);
-                var copy = buffer.Rows.ToAggregateRow(row);
                 if (destination.TryGetValue(key, out var merged))
                 {
                     merged.Merge(copy);
@@ -386,19 +371,18 @@ internal sealed class SpeedBuffer
     }
 
     /// <summary>The rows of one hour, and the earliest and latest occurrence buffered in it.</summary>
-    private sealed class HourBuffer(AggregationDefinition definition, DateTimeOffset firstOccurrence)
+    private sealed class HourBuffer(HourRows rows, DateTimeOffset firstOccurrence)
     {
         // Bounds in UTC ticks, so the per-event check compares two longs.
         private long earliestTicks = firstOccurrence.UtcTicks;
         private long latestTicks = firstOccurrence.UtcTicks;
 
-        public HourRows Rows { get; } = new(definition);
+        public HourRows Rows { get; } = rows;
 
         public OccurrenceBounds Bounds { get; private set; } = new(firstOccurrence, firstOccurrence);
 
         /// <param name="ticks">The UTC ticks of <paramref name="e"/>'s occurrence.</param>
-        /// <returns>True when <paramref name="key"/> had no row in this hour yet.</returns>
-        public bool Add(KeyIds key, LambdaEvent e, long ticks)
+        public void Add(LambdaEvent e, long ticks)
         {
             if (ticks < earliestTicks || ticks > latestTicks)
             {
@@ -407,7 +391,7 @@ internal sealed class SpeedBuffer
                 latestTicks = Bounds.Latest.UtcTicks;
             }
 
-            return Rows.Add(key, e);
+            Rows.Add(e);
         }
     }
 }
