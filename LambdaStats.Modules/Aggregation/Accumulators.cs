@@ -135,6 +135,10 @@ public sealed class ProjectionAddAccumulator(EventField groupBy, EventField? fie
         System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(groups, group, out _) += amount;
     }
 
+    /// <summary>Adds <paramref name="amount"/> to the sum of <paramref name="group"/>, for states kept outside accumulators.</summary>
+    public void AddToGroup(string group, double amount) =>
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(groups, group, out _) += amount;
+
     public override void Merge(Accumulator other)
     {
         foreach (var (group, value) in ((ProjectionAddAccumulator)other).groups)

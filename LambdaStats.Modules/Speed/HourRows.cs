@@ -38,7 +38,7 @@ internal sealed class HourRows
         columns = new OutputColumn[definition.Outputs.Count];
         for (var i = 0; i < columns.Length; i++)
         {
-            columns[i] = OutputColumn.Create(definition.Outputs[i]);
+            columns[i] = OutputColumn.Create(definition.Outputs[i], pool);
         }
 
         recentParents = new KeyNode?[fields.Length];
@@ -103,8 +103,15 @@ internal sealed class HourRows
         }
     }
 
-    /// <summary>Releases this hour's uses of the pooled key values, before the hour is dropped.</summary>
-    public void ReleaseKeys() => Release(root);
+    /// <summary>Releases this hour's uses of pooled strings (key values and group names), before the hour is dropped.</summary>
+    public void ReleaseKeys()
+    {
+        Release(root);
+        foreach (var column in columns)
+        {
+            column.ReleaseStrings();
+        }
+    }
 
     private static string ValueOf(LambdaEvent e, EventField field) => EventFields.GetString(e, field) ?? string.Empty;
 

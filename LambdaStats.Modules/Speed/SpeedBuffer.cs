@@ -219,8 +219,8 @@ internal sealed class SpeedBuffer
         }
     }
 
-    /// <summary>Number of distinct key values the buffer keeps for its rows; for diagnostics and tests.</summary>
-    internal int KeyValueCount
+    /// <summary>Number of distinct strings (key values and projectionAdd group names) the buffer keeps for its rows; for diagnostics and tests.</summary>
+    internal int PooledStringCount
     {
         get
         {

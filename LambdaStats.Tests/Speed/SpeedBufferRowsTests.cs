@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace LambdaStats.Tests.Speed;
 
 /// <summary>
-/// The speed buffer keeps count, add and exists states in columns of numbers and key values in a
-/// shared pool. These tests check that its snapshots and divergence checks see exactly the rows
+/// The speed buffer keeps count, add, exists and projectionAdd states in columns, and key values
+/// and group names in a shared pool. These tests check that its snapshots and divergence checks see exactly the rows
 /// that the accumulators of <see cref="AggregationDefinition.CreateRow"/> compute from the same
 /// events.
 /// </summary>
@@ -28,6 +28,7 @@ public sealed class SpeedBufferRowsTests
         new("pages", AggregatorKind.Add, EventField.Page),
         new("viewed", AggregatorKind.Exists),
         new("secondsByPage", AggregatorKind.ProjectionAdd, EventField.DurationSeconds, EventField.Page),
+        new("viewsByNetwork", AggregatorKind.ProjectionAdd, groupBy: EventField.Network),
         new("readers", AggregatorKind.DistinctCount, EventField.VisitorId),
         new("shortest", AggregatorKind.Min, EventField.DurationSeconds),
         new("lastPage", AggregatorKind.Max, EventField.Page),
@@ -118,13 +119,13 @@ public sealed class SpeedBufferRowsTests
         // The sealed segment released both its hours; the open one keeps all three.
         var expected = ExpectedRows(definition, late);
         AssertSameRows(SnapshotRows(buffer, FirstHour, hours: 3), expected);
-        Assert.That(buffer.KeyValueCount, Is.EqualTo(DistinctKeyValues(definition, late)));
+        Assert.That(buffer.PooledStringCount, Is.EqualTo(PooledStrings(definition, late)));
 
         buffer.Seal(sequence: 2_000, rewritesFinalViews: false);
         buffer.Complete(new BatchFrontier(watermark.AddHours(1), 2_000, UtcDay.MinValue));
 
         Assert.That(buffer.GetHeldHours(), Is.Empty);
-        Assert.That(buffer.KeyValueCount, Is.Zero, "key values of released rows are dropped");
+        Assert.That(buffer.PooledStringCount, Is.Zero, "key values of released rows are dropped");
     }
 
     [Test]
@@ -206,17 +207,17 @@ public sealed class SpeedBufferRowsTests
         buffer.Reset(BatchFrontier.Initial, reloaded);
 
         AssertSameRows(SnapshotRows(buffer, FirstHour, hours: 2), ExpectedRows(definition, reloaded));
-        Assert.That(buffer.KeyValueCount, Is.EqualTo(DistinctKeyValues(definition, reloaded)));
+        Assert.That(buffer.PooledStringCount, Is.EqualTo(PooledStrings(definition, reloaded)));
     }
 
     private static AggregationDefinition Definition(EventField[] key) =>
         new("rows", EventType.PageViewed, key, EveryAggregator);
 
     /// <summary>
-    /// Creates page events over three hubs, 12 media, 3 networks and 40 visitors, in
-    /// <paramref name="hours"/> hours from <see cref="FirstHour"/>, in random order. Every string
-    /// is a new instance, as the JSON parser makes them, and one event in six lacks each optional
-    /// field. Durations are fractional, so sums in another order would differ in the last bits.
+    /// Creates page events over three hubs, 12 media, 3 networks, 40 visitors and 12 pages (more
+    /// than a projectionAdd row keeps in its array), in <paramref name="hours"/> hours from
+    /// <see cref="FirstHour"/>, in random order. Every string is a new instance, as the JSON
+    /// parser makes them, and one event in six lacks each optional field. Durations are fractional, so sums in another order would differ in the last bits.
     /// </summary>
     private static List<LambdaEvent> RandomEvents(int seed, int count, int hours, string mediaPrefix = "m")
     {
@@ -233,7 +234,7 @@ public sealed class SpeedBufferRowsTests
                 MediaId = random.Next(6) == 0 ? null : string.Concat(mediaPrefix, random.Next(12).ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 Network = random.Next(6) == 0 ? null : string.Concat("n", random.Next(3).ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 VisitorId = random.Next(6) == 0 ? null : string.Concat("v", random.Next(40).ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                Page = random.Next(6) == 0 ? null : random.Next(1, 9),
+                Page = random.Next(6) == 0 ? null : random.Next(1, 13),
                 DurationSeconds = random.Next(6) == 0 ? null : random.NextDouble() * 300,
             });
         }
@@ -265,8 +266,16 @@ public sealed class SpeedBufferRowsTests
             .Select(hour => new BucketRows<UtcHour>(hour.Key, hour.ToDictionary(pair => pair.Key.Key, pair => pair.Value)))
             .ToList();
 
-    private static int DistinctKeyValues(AggregationDefinition definition, IEnumerable<LambdaEvent> events) =>
-        events.SelectMany(e => definition.KeyOf(e).ToArray()).Distinct(StringComparer.Ordinal).Count();
+    /// <summary>
+    /// Counts the distinct key values and group names: the pages that secondsByPage groups by
+    /// (those of events with a duration) and the networks of viewsByNetwork.
+    /// </summary>
+    private static int PooledStrings(AggregationDefinition definition, IEnumerable<LambdaEvent> events) =>
+        events.SelectMany(e => definition.KeyOf(e).ToArray())
+            .Concat(events.Where(e => e.Page is not null && e.DurationSeconds is not null).Select(e => EventFields.GetString(e, EventField.Page)!))
+            .Concat(events.Where(e => e.Network is not null).Select(e => e.Network!))
+            .Distinct(StringComparer.Ordinal)
+            .Count();
 
     /// <summary>Takes one snapshot per hub and merges rows of the same hour and key from different segments.</summary>
     private static Dictionary<(UtcHour Hour, AggregationKey Key), AggregateRow> SnapshotRows(SpeedBuffer buffer, DateTimeOffset from, int hours)
