@@ -19,7 +19,7 @@ namespace LambdaStats.Modules.Speed;
 internal sealed class HourRows
 {
     private readonly EventField[] fields;
-    private readonly KeyStringPool pool;
+    private readonly RowStringPool pool;
     private readonly OutputColumn[] columns;
     private readonly KeyNode root = new();
 
@@ -31,7 +31,7 @@ internal sealed class HourRows
 
     private int rowCount;
 
-    public HourRows(AggregationDefinition definition, KeyStringPool pool)
+    public HourRows(AggregationDefinition definition, RowStringPool pool)
     {
         fields = [.. definition.Key];
         this.pool = pool;

@@ -31,7 +31,7 @@ internal abstract class OutputColumn
     }
 
     /// <param name="pool">Shares the group names of projectionAdd outputs between rows and hours.</param>
-    public static OutputColumn Create(OutputDefinition output, KeyStringPool pool) => output.Aggregator switch
+    public static OutputColumn Create(OutputDefinition output, RowStringPool pool) => output.Aggregator switch
     {
         AggregatorKind.Count => new CountColumn(),
         AggregatorKind.Add => new SumColumn(output.Field!.Value),
@@ -130,7 +130,7 @@ internal abstract class OutputColumn
     /// accumulator's dictionary does, and each sum starts at 0 and adds the amounts in event
     /// order, so <see cref="ToAccumulator"/> returns the accumulator's state bit for bit.
     /// </summary>
-    private sealed class ProjectionColumn(EventField groupBy, EventField? field, KeyStringPool pool) : ArrayColumn<object>
+    private sealed class ProjectionColumn(EventField groupBy, EventField? field, RowStringPool pool) : ArrayColumn<object>
     {
         private const int MaxArrayGroups = 8;
 

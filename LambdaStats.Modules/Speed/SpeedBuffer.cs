@@ -23,7 +23,7 @@ internal sealed class SpeedBuffer
     private readonly object sync = new();
     private readonly AggregationDefinition definition;
     private readonly DivergenceCheck? divergenceCheck;
-    private readonly KeyStringPool keys;
+    private readonly RowStringPool strings;
     private readonly List<Segment> segments;
     private BatchFrontier frontier = BatchFrontier.Initial;
     private long generation;
@@ -34,7 +34,7 @@ internal sealed class SpeedBuffer
     {
         this.definition = definition;
         this.divergenceCheck = divergenceCheck;
-        keys = new KeyStringPool();
+        strings = new RowStringPool();
         segments = [NewSegment()];
     }
 
@@ -83,7 +83,7 @@ internal sealed class SpeedBuffer
         lock (sync)
         {
             segments.Clear();
-            keys.Clear();
+            strings.Clear();
             var open = NewSegment();
             foreach (var e in events)
             {
@@ -226,7 +226,7 @@ internal sealed class SpeedBuffer
         {
             lock (sync)
             {
-                return keys.Count;
+                return strings.Count;
             }
         }
     }
@@ -256,7 +256,7 @@ internal sealed class SpeedBuffer
         }
     }
 
-    private Segment NewSegment() => new(definition, keys);
+    private Segment NewSegment() => new(definition, strings);
 
     private void EndRewrite()
     {
@@ -275,8 +275,8 @@ internal sealed class SpeedBuffer
         return source;
     }
 
-    /// <remarks>The segments of a buffer share its key pool, so each key value is kept once.</remarks>
-    private sealed class Segment(AggregationDefinition definition, KeyStringPool keys)
+    /// <remarks>The segments of a buffer share its string pool, so each key value is kept once.</remarks>
+    private sealed class Segment(AggregationDefinition definition, RowStringPool strings)
     {
         private readonly Dictionary<UtcHour, HourBuffer> hours = [];
 
@@ -302,7 +302,7 @@ internal sealed class SpeedBuffer
                 var hour = UtcHour.Containing(e.OccurredAt);
                 if (!hours.TryGetValue(hour, out buffer))
                 {
-                    buffer = new HourBuffer(new HourRows(definition, keys), e.OccurredAt);
+                    buffer = new HourBuffer(new HourRows(definition, strings), e.OccurredAt);
                     hours.Add(hour, buffer);
                 }
 

@@ -3,12 +3,12 @@ using LambdaStats.Modules.Speed;
 namespace LambdaStats.Tests.Speed;
 
 [TestFixture]
-public sealed class KeyStringPoolTests
+public sealed class RowStringPoolTests
 {
     [Test]
     public void Acquire_EqualValueInOtherInstance_ReturnsFirstInstance()
     {
-        var pool = new KeyStringPool();
+        var pool = new RowStringPool();
         var first = new string("media-1".AsSpan());
 
         pool.Acquire(first);
@@ -21,7 +21,7 @@ public sealed class KeyStringPoolTests
     [Test]
     public void Release_LastUse_DropsValue()
     {
-        var pool = new KeyStringPool();
+        var pool = new RowStringPool();
         pool.Acquire("media-1");
         pool.Acquire("media-1");
         pool.Acquire("media-2");
@@ -36,7 +36,7 @@ public sealed class KeyStringPoolTests
     [Test]
     public void Acquire_AfterDrop_KeepsNewInstance()
     {
-        var pool = new KeyStringPool();
+        var pool = new RowStringPool();
         pool.Acquire("media-1");
         pool.Release("media-1");
         var second = new string("media-1".AsSpan());
@@ -47,7 +47,7 @@ public sealed class KeyStringPoolTests
     [Test]
     public void Release_UnknownValue_Throws()
     {
-        var pool = new KeyStringPool();
+        var pool = new RowStringPool();
 
         Assert.Throws<InvalidOperationException>(() => pool.Release("media-1"));
     }

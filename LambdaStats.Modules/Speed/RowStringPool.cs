@@ -3,15 +3,15 @@ using System.Runtime.InteropServices;
 namespace LambdaStats.Modules.Speed;
 
 /// <summary>
-/// One instance of each distinct key value of a speed buffer, shared by all its hours and
-/// segments, with the number of key entries that use it.
+/// One instance of each distinct string that the rows of a speed buffer keep (key values and
+/// projectionAdd group names), shared by all its hours and segments, with the number of uses.
 /// </summary>
 /// <remarks>
 /// Events parsed from separate requests carry separate string instances. Without the pool each
-/// hour would keep its own copy of every key value. A value is dropped when the last entry that
-/// uses it is released. Not thread-safe, so the speed buffer's lock covers every call.
+/// hour would keep its own copy of every key value. A string is dropped when its last use is
+/// released. Not thread-safe, so the speed buffer's lock covers every call.
 /// </remarks>
-internal sealed class KeyStringPool
+internal sealed class RowStringPool
 {
     private readonly Dictionary<string, (string Shared, int Uses)> entries = new(StringComparer.Ordinal);
 
@@ -37,7 +37,7 @@ internal sealed class KeyStringPool
         ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(entries, value);
         if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
         {
-            throw new InvalidOperationException("A key value is released more often than it was acquired.");
+            throw new InvalidOperationException("A pooled string is released more often than it was acquired.");
         }
 
         if (--entry.Uses == 0)
