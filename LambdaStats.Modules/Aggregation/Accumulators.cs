@@ -21,6 +21,9 @@ public sealed class CountAccumulator : Accumulator
     /// <summary>Sets the state read back from a view store's binary form.</summary>
     internal void Restore(long value) => Value = value;
 
+    /// <summary>Creates a count of <paramref name="value"/> events, for states kept outside accumulators.</summary>
+    public static CountAccumulator FromValue(long value) => new() { Value = value };
+
     public override void Merge(Accumulator other) => Value += ((CountAccumulator)other).Value;
 
     public override Accumulator Clone() => new CountAccumulator { Value = Value };
@@ -52,6 +55,9 @@ public sealed class AddAccumulator(EventField field) : Accumulator
     /// <summary>Adds a stored sum, as a merge does.</summary>
     internal void AddAmount(double amount) => Value += amount;
 
+    /// <summary>Creates a sum of <paramref name="field"/> equal to <paramref name="value"/>, for states kept outside accumulators.</summary>
+    public static AddAccumulator FromValue(EventField field, double value) => new(field) { Value = value };
+
     public override Accumulator Clone() => new AddAccumulator(field) { Value = Value };
 
     /// <summary>Sets the state read back from a view store's binary form.</summary>
@@ -77,6 +83,9 @@ public sealed class ExistsAccumulator : Accumulator
 
     /// <summary>Marks the key as seen, as a merge of a set state does.</summary>
     internal void Set() => Value = true;
+
+    /// <summary>Creates a state set to <paramref name="value"/>, for states kept outside accumulators.</summary>
+    public static ExistsAccumulator FromValue(bool value) => new() { Value = value };
 
     public override Accumulator Clone() => new ExistsAccumulator { Value = Value };
 
@@ -143,6 +152,10 @@ public sealed class ProjectionAddAccumulator(EventField groupBy, EventField? fie
 
         System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(groups, group, out _) += amount;
     }
+
+    /// <summary>Adds <paramref name="amount"/> to the sum of <paramref name="group"/>, for states kept outside accumulators.</summary>
+    public void AddToGroup(string group, double amount) =>
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(groups, group, out _) += amount;
 
     public override void Merge(Accumulator other)
     {
