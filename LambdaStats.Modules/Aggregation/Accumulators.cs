@@ -81,9 +81,6 @@ public sealed class ExistsAccumulator : Accumulator
 
     public override void Merge(Accumulator other) => Value |= ((ExistsAccumulator)other).Value;
 
-    /// <summary>Marks the key as seen, as a merge of a set state does.</summary>
-    internal void Set() => Value = true;
-
     /// <summary>Creates a state set to <paramref name="value"/>, for states kept outside accumulators.</summary>
     public static ExistsAccumulator FromValue(bool value) => new() { Value = value };
 

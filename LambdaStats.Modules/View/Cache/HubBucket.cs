@@ -122,16 +122,13 @@ internal sealed class HubBucket
             switch (Kinds[output])
             {
                 case ColumnKind.Count:
-                    ((CountAccumulator)accumulator).AddCount(counts[output]![position]);
+                    ((CountAccumulator)accumulator).Restore(counts[output]![position]);
                     break;
                 case ColumnKind.Sum:
-                    ((AddAccumulator)accumulator).AddAmount(sums[output]![position]);
+                    ((AddAccumulator)accumulator).Restore(sums[output]![position]);
                     break;
                 case ColumnKind.Flag:
-                    if (flags[output]![position])
-                    {
-                        ((ExistsAccumulator)accumulator).Set();
-                    }
+                    ((ExistsAccumulator)accumulator).Restore(flags[output]![position]);
 
                     break;
                 default:
