@@ -292,7 +292,7 @@ internal sealed partial class AggregationQueryService(
 
         if (query.From >= query.To)
         {
-            throw new InvalidQueryException("from", $"from ({query.From:O}) must be before to ({query.To:O}).");
+            throw new InvalidQueryException("from", $"from ({Iso(query.From)}) must be before to ({Iso(query.To)}).");
         }
 
         if (query.Limit < 1)
@@ -346,6 +346,10 @@ internal sealed partial class AggregationQueryService(
 
     private static DateTimeOffset Earliest(DateTimeOffset? known, DateTimeOffset candidate) =>
         known is { } value && value < candidate ? value : candidate;
+
+    /// <summary>Formats an instant in UTC as the API writes it: 2026-01-10T00:00:00Z, with fractions only when present.</summary>
+    private static string Iso(DateTimeOffset instant) =>
+        instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     private static UtcHour CeilingHour(DateTimeOffset instant)
     {

@@ -77,6 +77,8 @@ public sealed class AggregationEndpointTests
     [TestCase("to=2026-01-01T00:00:00Z", "from")]
     [TestCase("from=2000-01-01T00:00:00Z&to=9999-12-31T23:59:59Z", "to")]
     [TestCase("from=0001-01-01T00:00:00Z", "from")]
+    [TestCase("from=2026-01-01T00:00:00Z&mediaId=m1&mediaId=m2", "mediaId")]
+    [TestCase("from=2026-01-01T00:00:00Z&from=2026-01-02T00:00:00Z", "from")]
     public async Task Query_InvalidParameter_Returns400NamingIt(string parameters, string expectedParameter)
     {
         var response = await client.GetAsync($"/api/hubs/h1/aggregations/mediaConsultations?{parameters}");
@@ -87,6 +89,15 @@ public sealed class AggregationEndpointTests
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
             Assert.That((string?)problem!["parameter"], Is.EqualTo(expectedParameter));
         }
+    }
+
+    [Test]
+    public async Task Query_FromAfterTo_NamesBothInstants()
+    {
+        var response = await client.GetAsync("/api/hubs/h1/aggregations/mediaConsultations?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00.5Z");
+        var problem = await response.Content.ReadFromJsonAsync<JsonObject>();
+
+        Assert.That((string?)problem!["detail"], Does.Contain("from (2026-01-02T00:00:00Z) must be before to (2026-01-01T00:00:00.5Z)"));
     }
 
     [Test]
