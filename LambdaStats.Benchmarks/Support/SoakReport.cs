@@ -2,11 +2,15 @@ using System.Globalization;
 
 namespace LambdaStats.Benchmarks.Support;
 
-/// <summary>One hourly batch run, as the service logged it: when it started and completed, UTC.</summary>
-internal sealed record BatchRun(DateTimeOffset Started, DateTimeOffset? Completed, string? CompletedMessage)
+/// <summary>
+/// One hourly batch run, as the service logged it: when it started and completed (UTC), and the
+/// log line of each aggregation it committed or failed, with its time.
+/// </summary>
+internal sealed record BatchRun(DateTimeOffset Started, DateTimeOffset? Completed, string? CompletedMessage, List<(DateTimeOffset Time, string Message)> Aggregations)
 {
     private const string StartingText = "Hourly batch starting";
     private const string CompletedText = "Hourly batch completed";
+    private const string AggregationText = "Batch of ";
 
     /// <summary>Reads the batch runs from a <c>service.log</c> written by <see cref="ServiceProcess"/>.</summary>
     public static IReadOnlyList<BatchRun> ReadLog(string path)
@@ -28,7 +32,11 @@ internal sealed record BatchRun(DateTimeOffset Started, DateTimeOffset? Complete
             var message = line[(space + 1)..].Trim();
             if (message.StartsWith(StartingText, StringComparison.Ordinal))
             {
-                runs.Add(new BatchRun(time, null, null));
+                runs.Add(new BatchRun(time, null, null, []));
+            }
+            else if (message.StartsWith(AggregationText, StringComparison.Ordinal) && runs.Count > 0 && runs[^1].Completed is null)
+            {
+                runs[^1].Aggregations.Add((time, message));
             }
             else if (message.StartsWith(CompletedText, StringComparison.Ordinal) && runs.Count > 0 && runs[^1].Completed is null)
             {
@@ -60,6 +68,10 @@ internal static class SoakReport
         {
             var duration = batch.Completed is { } completed ? FormattableString.Invariant($"{(completed - batch.Started).TotalSeconds:F1} s") : "not completed";
             Console.WriteLine($"hourly batch: started {Time(batch.Started)}, completed {(batch.Completed is { } end ? Time(end) : "-")} ({duration}); {batch.CompletedMessage}");
+            foreach (var (time, message) in batch.Aggregations)
+            {
+                Console.WriteLine($"  {Time(time)} {message}");
+            }
         }
 
         if (batches.Count == 0)
