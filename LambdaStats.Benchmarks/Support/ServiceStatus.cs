@@ -10,7 +10,7 @@ namespace LambdaStats.Benchmarks.Support;
 /// <param name="HeapAfterLastGcBytes">Heap size after the last garbage collection.</param>
 /// <param name="CommittedBytes">Memory the GC had committed after the last garbage collection.</param>
 /// <param name="Gen2Collections">Gen 2 collections since the service started.</param>
-/// <param name="Watermark">The lowest hourly watermark over the aggregations, UTC; null before the first batch.</param>
+/// <param name="Watermark">The lowest hourly watermark over the aggregations, UTC; null until every aggregation has one.</param>
 /// <param name="SpeedHours">The hours held by the speed layer in any aggregation, UTC, in order.</param>
 /// <param name="StoredEvents">Stored events over all event types.</param>
 internal sealed record ServiceStatus(
@@ -47,11 +47,11 @@ internal sealed record ServiceStatus(
         var memory = root.GetProperty("memory");
         var aggregations = root.GetProperty("aggregations").EnumerateArray().ToList();
 
-        var watermarks = aggregations
-            .Select(a => a.GetProperty("watermark"))
-            .Where(w => w.ValueKind == JsonValueKind.String)
-            .Select(w => w.GetDateTimeOffset())
-            .ToList();
+        // An aggregation without a watermark has no batch views yet, so it is the lowest.
+        var watermarks = aggregations.Select(a => a.GetProperty("watermark")).ToList();
+        DateTimeOffset? watermark = watermarks.Count > 0 && watermarks.All(w => w.ValueKind == JsonValueKind.String)
+            ? watermarks.Min(w => w.GetDateTimeOffset())
+            : null;
         var speedHours = aggregations
             .SelectMany(a => a.GetProperty("speedHours").EnumerateArray())
             .Select(h => h.GetDateTimeOffset())
@@ -69,7 +69,7 @@ internal sealed record ServiceStatus(
             memory.GetProperty("heapSizeAfterLastGcBytes").GetInt64(),
             memory.GetProperty("committedBytes").GetInt64(),
             memory.GetProperty("gen2Collections").GetInt32(),
-            watermarks.Count == 0 ? null : watermarks.Min(),
+            watermark,
             speedHours,
             storedEvents);
     }
