@@ -96,7 +96,7 @@ internal static class BatchHarness
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(directory, "views.db")};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT aggregation, COUNT(*) FROM hourly_rows GROUP BY aggregation ORDER BY 2 DESC;";
+        command.CommandText = "SELECT aggregation, SUM(key_count) FROM hourly_blocks GROUP BY aggregation ORDER BY 2 DESC;";
         using var reader = command.ExecuteReader();
         var counts = new List<string>();
         while (reader.Read())

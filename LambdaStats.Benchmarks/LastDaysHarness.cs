@@ -43,9 +43,9 @@ internal static class LastDaysHarness
         var to = TruncateToSecond(DateTimeOffset.UtcNow);
         var from = dataset.FirstHour.Start;
         Console.WriteLine(FormattableString.Invariant($"period: [{from:O}, {to:O}), {parameters.Events:N0} events, {parameters.Media:N0} media"));
-        PrintViewRowCounts(directory, host, from);
-
         var expected = await ExpectedAnswerAsync(host, from, to);
+        PrintViewRowCounts(host, from);
+        await PrintPrefixRebuildAsync(host, from, to);
         var viewIterations = options.Int("view-iterations", 100);
         var sqliteIterations = options.Int("sqlite-iterations", 3);
         var duckIterations = options.Int("duckdb-iterations", 20);
@@ -57,7 +57,8 @@ internal static class LastDaysHarness
             results.Add(("view layer", variant, await MeasureViewLayerAsync(host, from, to, grouped, viewIterations, expected)));
         }
 
-        results.Add(("view store: daily rows only", "totals only", await MeasureDailyReadAsync(host, from, viewIterations)));
+        results.Add(("view layer", "bucket=day (series)", await MeasureSeriesAsync(host, from, to, options.Int("series-iterations", 20), expected)));
+        results.Add(("view store: daily rows only", "rows through the cache", await MeasureDailyReadAsync(host, from, viewIterations)));
 
         using (var sqlite = OpenEventsReadOnly(directory))
         {
@@ -189,7 +190,10 @@ internal static class LastDaysHarness
 
     private static async Task<Answer> ExpectedAnswerAsync(ModuleHost host, DateTimeOffset from, DateTimeOffset to)
     {
+        // The first query after the start reads every bucket from SQLite into the view cache.
+        var cold = Stopwatch.StartNew();
         var result = await QueryViewLayerAsync(host.Get<IAggregationQueries>(), from, to, grouped: true);
+        Console.WriteLine(FormattableString.Invariant($"first view-layer query after the start (cache empty): {cold.Elapsed.TotalMilliseconds:F1} ms"));
         Console.WriteLine(FormattableString.Invariant($"view-layer answer: consultations {result.Consultations:N0}, consulted {result.Consulted:N0}, top: {string.Join(", ", result.Top.Take(3).Select(t => $"{t.Media}={t.Count}"))}, ..."));
         return result;
     }
@@ -214,12 +218,51 @@ internal static class LastDaysHarness
         return new Percentiles(samples);
     }
 
-    /// <summary>Times <see cref="IViewStore.ReadDaysAsync"/> alone over the whole days of the period: the SQLite read and state decoding.</summary>
+    /// <summary>
+    /// Times a query whose buckets are cached but whose merged prefix is not: the period one day
+    /// shorter. The first query after an hourly commit costs about the same, since a commit drops the
+    /// prefixes of its view.
+    /// </summary>
+    private static async Task PrintPrefixRebuildAsync(ModuleHost host, DateTimeOffset from, DateTimeOffset to)
+    {
+        var queries = host.Get<IAggregationQueries>();
+        var shorter = Stopwatch.StartNew();
+        await QueryViewLayerAsync(queries, from.AddDays(1), to, grouped: true);
+        Console.WriteLine(FormattableString.Invariant($"query of the period one day shorter (buckets cached, prefix built): {shorter.Elapsed.TotalMilliseconds:F1} ms"));
+    }
+
+    /// <summary>Times the same period with a daily series: one point per UTC day, totals of every point, and the top 10.</summary>
+    private static async Task<Percentiles> MeasureSeriesAsync(ModuleHost host, DateTimeOffset from, DateTimeOffset to, int iterations, Answer expected)
+    {
+        var queries = host.Get<IAggregationQueries>();
+        var query = new AggregationQuery(Aggregation, Hub, new Dictionary<string, string>(), from, to, "mediaId", 10, null, SeriesBucket.Day);
+        var samples = new List<double>(iterations);
+        for (var i = 0; i < iterations + 1; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var result = await queries.QueryAsync(query, CancellationToken.None);
+            var elapsed = clock.Elapsed.TotalMilliseconds;
+            var pointSum = result.Series.Sum(point => ((CountAccumulator)point.Values.Outputs[0]).Value);
+            if (pointSum != expected.Consultations || ((CountAccumulator)result.Totals.Outputs[0]).Value != expected.Consultations)
+            {
+                throw new InvalidOperationException($"The daily series adds up to {pointSum:N0} consultations, the period to {expected.Consultations:N0}.");
+            }
+
+            if (i >= 1)
+            {
+                samples.Add(elapsed);
+            }
+        }
+
+        return new Percentiles(samples);
+    }
+
+    /// <summary>Times <see cref="IViewStore.ReadDaysAsync"/> alone over the whole days of the period, through the view cache: rows rebuilt from cached columns, or read from SQLite and decoded on a miss.</summary>
     private static async Task<Percentiles> MeasureDailyReadAsync(ModuleHost host, DateTimeOffset from, int iterations)
     {
         var views = host.Get<IViewStore>();
         var definition = host.Get<AggregationCatalog>().Get(Aggregation);
-        var frontier = await views.GetFrontierAsync(Aggregation, CancellationToken.None);
+        var frontier = await views.GetFrontierAsync(definition.ViewId, CancellationToken.None);
         var filter = new KeyFilter(Hub);
         var firstDay = new UtcDay(UtcHour.Containing(from).Index / 24);
         var samples = new List<double>(iterations);
@@ -368,23 +411,18 @@ internal static class LastDaysHarness
         return duck;
     }
 
-    /// <summary>Prints how many view rows the period spans, which is what the view layer reads and decodes.</summary>
-    private static void PrintViewRowCounts(string directory, ModuleHost host, DateTimeOffset from)
+    /// <summary>Prints how many view rows the period spans, which is what the view layer merges.</summary>
+    private static void PrintViewRowCounts(ModuleHost host, DateTimeOffset from)
     {
-        var frontier = host.Get<IViewStore>().GetFrontierAsync(Aggregation, CancellationToken.None).GetAwaiter().GetResult();
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "views.db"), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        var firstDay = UtcHour.Containing(from).Index / 24;
-        command.CommandText = FormattableString.Invariant($"""
-            SELECT
-              (SELECT COUNT(*) FROM daily_rows WHERE aggregation = '{Aggregation}' AND k0 = '{Hub}' AND day >= {firstDay} AND day < {frontier.DailyWatermark.Index}),
-              (SELECT COUNT(*) FROM hourly_rows WHERE aggregation = '{Aggregation}' AND k0 = '{Hub}' AND hour >= {frontier.DailyWatermark.FirstHour.Index} AND hour < {frontier.Watermark.Index});
-            """);
-        using var reader = command.ExecuteReader();
-        reader.Read();
+        var views = host.Get<IViewStore>();
+        var definition = host.Get<AggregationCatalog>().Get(Aggregation);
+        var frontier = views.GetFrontierAsync(definition.ViewId, CancellationToken.None).GetAwaiter().GetResult();
+        var filter = new KeyFilter(Hub);
+        var firstDay = new UtcDay(UtcHour.Containing(from).Index / 24);
+        var daily = views.ReadDaysAsync(definition, filter, firstDay, frontier.DailyWatermark, CancellationToken.None).GetAwaiter().GetResult().Count;
+        var hourly = views.ReadHoursAsync(definition, filter, frontier.DailyWatermark.FirstHour, frontier.Watermark, CancellationToken.None).GetAwaiter().GetResult().Count;
         Console.WriteLine(FormattableString.Invariant(
-            $"rows the view layer reads: {reader.GetInt64(0):N0} daily rows (days before {frontier.DailyWatermark.Start:O}) and {reader.GetInt64(1):N0} hourly rows (hours up to {frontier.Watermark.Start:O})"));
+            $"rows the view layer reads: {daily:N0} daily rows (days before {frontier.DailyWatermark.Start:O}) and {hourly:N0} hourly rows (hours up to {frontier.Watermark.Start:O})"));
     }
 
     private static DateTimeOffset TruncateToSecond(DateTimeOffset instant) =>

@@ -12,7 +12,8 @@ namespace LambdaStats.Benchmarks;
 /// <remarks>
 /// Every event gets its own id, hub and media strings, as events parsed from separate requests
 /// do, and the events are dropped after each hour, so the figure includes the key strings that
-/// the buffer retains. The event count per key and hour and the pages per key are options.
+/// the buffer retains. The event count per key and hour, the pages per key and the number of
+/// distinct visitor ids (none by default) are options.
 /// </remarks>
 internal static class SpeedMemoryHarness
 {
@@ -22,13 +23,14 @@ internal static class SpeedMemoryHarness
         var hours = options.Int("hours", 24);
         var eventsPerKeyHour = options.Int("events-per-key-hour", 3);
         var pages = options.Int("pages", 3);
+        var visitors = options.Int("visitors", 0);
         var names = options.String("aggregations", "count,mediaConsultations,pageViews").Split(',');
 
-        Console.WriteLine($"keys: {keys:N0}, hours: {hours}, events per key and hour: {eventsPerKeyHour}, distinct pages per key and hour: {pages}");
+        Console.WriteLine($"keys: {keys:N0}, hours: {hours}, events per key and hour: {eventsPerKeyHour}, distinct pages per key and hour: {pages}, visitors: {(visitors > 0 ? visitors.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "none")}");
         foreach (var name in names)
         {
             var definition = SpeedAggregationBenchmarks.CreateDefinition(name);
-            var bytes = Measure(definition, keys, hours, eventsPerKeyHour, pages);
+            var bytes = Measure(definition, keys, hours, eventsPerKeyHour, pages, visitors);
             Console.WriteLine(FormattableString.Invariant(
                 $"{name,-20} {bytes / (double)(keys * hours),8:F1} bytes per key and hour ({bytes / 1024.0 / 1024.0:F1} MiB for {keys * (long)hours:N0} key-hours)"));
         }
@@ -36,7 +38,8 @@ internal static class SpeedMemoryHarness
         return 0;
     }
 
-    private static long Measure(AggregationDefinition definition, int keys, int hours, int eventsPerKeyHour, int pages)
+    /// <param name="visitors">Size of the pool that visitor ids are drawn from; 0 leaves events without a visitor id.</param>
+    private static long Measure(AggregationDefinition definition, int keys, int hours, int eventsPerKeyHour, int pages, int visitors)
     {
         var first = new DateTimeOffset(2026, 1, 10, 0, 0, 0, TimeSpan.Zero);
         var before = SettledMemory();
@@ -59,6 +62,7 @@ internal static class SpeedMemoryHarness
                         MediaId = string.Concat("media-", key.ToString("D6", System.Globalization.CultureInfo.InvariantCulture)),
                         Page = 1 + (repeat % pages),
                         DurationSeconds = 10 + repeat,
+                        VisitorId = visitors > 0 ? string.Concat("visitor-", ((key * 7 + repeat * 7919 + hour * 13) % visitors).ToString("D6", System.Globalization.CultureInfo.InvariantCulture)) : null,
                     });
                 }
             }

@@ -1,6 +1,7 @@
 using LambdaStats.Modules;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Storage.Sqlite;
+using LambdaStats.Modules.View;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ internal sealed class ModuleHost : IAsyncDisposable
         services.AddSingleton(clock);
         services.AddLambdaStatsModules(configuration);
         services.AddSqliteStorage(configuration);
+        services.AddViewCache(configuration);
         provider = services.BuildServiceProvider();
     }
 

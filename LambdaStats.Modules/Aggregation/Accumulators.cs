@@ -15,6 +15,15 @@ public sealed class CountAccumulator : Accumulator
 
     public void Increment() => Value++;
 
+    /// <summary>Adds <paramref name="count"/> events at once, as a merge of a stored count does.</summary>
+    internal void AddCount(long count) => Value += count;
+
+    /// <summary>Sets the state read back from a view store's binary form.</summary>
+    internal void Restore(long value) => Value = value;
+
+    /// <summary>Creates a count of <paramref name="value"/> events, for states kept outside accumulators.</summary>
+    public static CountAccumulator FromValue(long value) => new() { Value = value };
+
     public override void Merge(Accumulator other) => Value += ((CountAccumulator)other).Value;
 
     public override Accumulator Clone() => new CountAccumulator { Value = Value };
@@ -43,7 +52,16 @@ public sealed class AddAccumulator(EventField field) : Accumulator
 
     public override void Merge(Accumulator other) => Value += ((AddAccumulator)other).Value;
 
+    /// <summary>Adds a stored sum, as a merge does.</summary>
+    internal void AddAmount(double amount) => Value += amount;
+
+    /// <summary>Creates a sum of <paramref name="field"/> equal to <paramref name="value"/>, for states kept outside accumulators.</summary>
+    public static AddAccumulator FromValue(EventField field, double value) => new(field) { Value = value };
+
     public override Accumulator Clone() => new AddAccumulator(field) { Value = Value };
+
+    /// <summary>Sets the state read back from a view store's binary form.</summary>
+    internal void Restore(double value) => Value = value;
 
     public override void WriteState(Utf8JsonWriter writer) => writer.WriteNumberValue(Value);
 
@@ -63,7 +81,13 @@ public sealed class ExistsAccumulator : Accumulator
 
     public override void Merge(Accumulator other) => Value |= ((ExistsAccumulator)other).Value;
 
+    /// <summary>Creates a state set to <paramref name="value"/>, for states kept outside accumulators.</summary>
+    public static ExistsAccumulator FromValue(bool value) => new() { Value = value };
+
     public override Accumulator Clone() => new ExistsAccumulator { Value = Value };
+
+    /// <summary>Sets the state read back from a view store's binary form.</summary>
+    internal void Restore(bool value) => Value = value;
 
     public override void WriteState(Utf8JsonWriter writer) => writer.WriteBooleanValue(Value);
 
@@ -126,6 +150,10 @@ public sealed class ProjectionAddAccumulator(EventField groupBy, EventField? fie
         System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(groups, group, out _) += amount;
     }
 
+    /// <summary>Adds <paramref name="amount"/> to the sum of <paramref name="group"/>, for states kept outside accumulators.</summary>
+    public void AddToGroup(string group, double amount) =>
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(groups, group, out _) += amount;
+
     public override void Merge(Accumulator other)
     {
         foreach (var (group, value) in ((ProjectionAddAccumulator)other).groups)
@@ -140,6 +168,9 @@ public sealed class ProjectionAddAccumulator(EventField groupBy, EventField? fie
         copy.Merge(this);
         return copy;
     }
+
+    /// <summary>Sets one group's value, for state read back from a view store's binary form.</summary>
+    internal void RestoreGroup(string group, double value) => groups[group] = value;
 
     public override void WriteState(Utf8JsonWriter writer) => WriteValue(writer);
 

@@ -49,6 +49,9 @@ public sealed class ExactDistinctCountAccumulator(EventField field) : Accumulato
         return copy;
     }
 
+    /// <summary>Adds one value, for state read back from a view store's binary form.</summary>
+    internal void RestoreValue(string value) => values.Add(value);
+
     /// <summary>Writes the values as a JSON array in ordinal order, so equal sets store equal bytes.</summary>
     public override void WriteState(Utf8JsonWriter writer)
     {

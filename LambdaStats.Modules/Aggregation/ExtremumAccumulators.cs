@@ -29,6 +29,9 @@ public sealed class MinAccumulator(EventField field) : Accumulator
 
     public override Accumulator Clone() => new MinAccumulator(field) { Value = Value };
 
+    /// <summary>Sets the state read back from a view store's binary form.</summary>
+    internal void Restore(double? value) => Value = value;
+
     public override void WriteState(Utf8JsonWriter writer) => WriteValue(writer);
 
     public override void ReadState(JsonElement state) =>
@@ -72,6 +75,9 @@ public sealed class MaxAccumulator(EventField field) : Accumulator
     }
 
     public override Accumulator Clone() => new MaxAccumulator(field) { Value = Value };
+
+    /// <summary>Sets the state read back from a view store's binary form.</summary>
+    internal void Restore(double? value) => Value = value;
 
     public override void WriteState(Utf8JsonWriter writer) => WriteValue(writer);
 

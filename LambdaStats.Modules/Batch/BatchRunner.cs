@@ -27,6 +27,9 @@ internal sealed partial class BatchRunner(
     TimeProvider clock,
     ILogger<BatchRunner> logger)
 {
+    /// <summary>Groups of aggregations whose hours are computed at the same time: one per core of a two-core machine.</summary>
+    private const int GroupsComputedAhead = 2;
+
     private readonly SemaphoreSlim runLock = new(1, 1);
 
     public Task<BatchRunSummary> RunHourlyAsync(CancellationToken cancellationToken) =>
@@ -44,11 +47,7 @@ internal sealed partial class BatchRunner(
             var end = UtcHour.Containing(clock.GetUtcNow());
             Log.HourlyRunStarting(logger, end.Start);
             var plans = await PlanAndSealAsync(request, end, cancellationToken).ConfigureAwait(false);
-            var summaries = new List<AggregationRunSummary>();
-            foreach (var plan in plans)
-            {
-                summaries.Add(await ExecuteAsync(plan, cancellationToken).ConfigureAwait(false));
-            }
+            var summaries = await ExecuteAsync(plans, cancellationToken).ConfigureAwait(false);
 
             Log.HourlyRunCompleted(logger, end.Start, summaries.Sum(s => s.BucketsWritten), summaries.Count(s => s.Error is not null));
             return new BatchRunSummary(summaries);
@@ -116,17 +115,125 @@ internal sealed partial class BatchRunner(
         return plans;
     }
 
-    private async Task<AggregationRunSummary> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the plans in groups of one event type, and commits the groups one after the other in
+    /// plan order. The hours of the next group are computed on the thread pool while the current
+    /// group computes or commits, so a run uses two cores; at most <see cref="GroupsComputedAhead"/>
+    /// groups hold their computed rows in memory besides the one committing.
+    /// </summary>
+    private async Task<List<AggregationRunSummary>> ExecuteAsync(List<RunPlan> plans, CancellationToken cancellationToken)
+    {
+        var groups = plans.GroupBy(plan => plan.Definition.EventType).Select(group => group.ToList()).ToList();
+        var computations = new Task<List<BucketRows<UtcHour>>[]>?[groups.Count];
+        var summaries = new List<AggregationRunSummary>(plans.Count);
+        try
+        {
+            for (var i = 0; i < groups.Count; i++)
+            {
+                for (var ahead = i; ahead < Math.Min(i + GroupsComputedAhead, groups.Count); ahead++)
+                {
+                    var group = groups[ahead];
+                    computations[ahead] ??= Task.Run(() => ComputeHoursAsync(group, cancellationToken), CancellationToken.None);
+                }
+
+                // Dropping the task once taken lets the group's rows go after its commit.
+                var computation = computations[i]!;
+                computations[i] = null;
+                summaries.AddRange(await ExecuteGroupAsync(groups[i], computation, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        finally
+        {
+            // After a cancellation, no scan of this run may outlive it. A group not taken yet gets
+            // no summary and no BatchFailed, as when groups ran one after the other.
+            foreach (var computation in computations)
+            {
+                if (computation is not null)
+                {
+                    await ((Task)computation).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+        }
+
+        return summaries;
+    }
+
+    /// <summary>
+    /// Takes the hours of aggregations that share an event type, which <paramref name="computation"/>
+    /// computes from one read of each hour's events, then commits each aggregation on its own.
+    /// </summary>
+    private async Task<List<AggregationRunSummary>> ExecuteGroupAsync(List<RunPlan> plans, Task<List<BucketRows<UtcHour>>[]> computation, CancellationToken cancellationToken)
+    {
+        var summaries = new List<AggregationRunSummary>(plans.Count);
+        List<BucketRows<UtcHour>>[] hours;
+        try
+        {
+            hours = await computation.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            foreach (var plan in plans)
+            {
+                summaries.Add(await FailAsync(plan, exception).ConfigureAwait(false));
+            }
+
+            return summaries;
+        }
+        catch (OperationCanceledException)
+        {
+            foreach (var plan in plans)
+            {
+                await publisher.Publish(new BatchFailed(plan.Definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        for (var i = 0; i < plans.Count; i++)
+        {
+            summaries.Add(await CommitAsync(plans[i], hours[i], cancellationToken).ConfigureAwait(false));
+        }
+
+        return summaries;
+    }
+
+    /// <summary>Returns, for each plan, the rows of its rewritten and new hours in ascending order.</summary>
+    private async Task<List<BucketRows<UtcHour>>[]> ComputeHoursAsync(List<RunPlan> plans, CancellationToken cancellationToken)
+    {
+        var plansByHour = new SortedDictionary<UtcHour, List<int>>();
+        for (var i = 0; i < plans.Count; i++)
+        {
+            foreach (var hour in plans[i].RewrittenHours.Concat(plans[i].NewHours))
+            {
+                if (!plansByHour.TryGetValue(hour, out var indexes))
+                {
+                    indexes = [];
+                    plansByHour.Add(hour, indexes);
+                }
+
+                indexes.Add(i);
+            }
+        }
+
+        var hours = plans.Select(_ => new List<BucketRows<UtcHour>>()).ToArray();
+        foreach (var (hour, indexes) in plansByHour)
+        {
+            var definitions = indexes.Select(i => plans[i].Definition).ToArray();
+            var rows = await HourAggregator.ComputeAsync(store, definitions, hour, plans[0].Sequence, cancellationToken).ConfigureAwait(false);
+            for (var j = 0; j < indexes.Count; j++)
+            {
+                hours[indexes[j]].Add(rows[j]);
+            }
+        }
+
+        return hours;
+    }
+
+    private async Task<AggregationRunSummary> CommitAsync(RunPlan plan, List<BucketRows<UtcHour>> hours, CancellationToken cancellationToken)
     {
         var definition = plan.Definition;
         try
         {
-            var hours = new List<BucketRows<UtcHour>>();
-            foreach (var hour in plan.RewrittenHours.Concat(plan.NewHours))
-            {
-                hours.Add(await HourAggregator.ComputeAsync(store, definition, hour, plan.Sequence, cancellationToken).ConfigureAwait(false));
-            }
-
             var days = await RebuildDaysWithLateEventsAsync(plan, hours, cancellationToken).ConfigureAwait(false);
             var frontier = new BatchFrontier(plan.To, plan.Sequence, plan.Frontier.DailyWatermark);
             await views.CommitAsync(definition, hours, days, frontier, cancellationToken).ConfigureAwait(false);
@@ -137,15 +244,20 @@ internal sealed partial class BatchRunner(
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            Log.AggregationFailed(logger, exception, definition.Name, plan.Frontier.Watermark.Start, plan.To.Start);
-            await publisher.Publish(new BatchFailed(definition.Name, exception.Message), CancellationToken.None).ConfigureAwait(false);
-            return new AggregationRunSummary(definition.Name, plan.Frontier.IsInitial ? null : plan.Frontier.Watermark, 0, exception.Message);
+            return await FailAsync(plan, exception).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             await publisher.Publish(new BatchFailed(definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
+    }
+
+    private async Task<AggregationRunSummary> FailAsync(RunPlan plan, Exception exception)
+    {
+        Log.AggregationFailed(logger, exception, plan.Definition.Name, plan.Frontier.Watermark.Start, plan.To.Start);
+        await publisher.Publish(new BatchFailed(plan.Definition.Name, exception.Message), CancellationToken.None).ConfigureAwait(false);
+        return new AggregationRunSummary(plan.Definition.Name, plan.Frontier.IsInitial ? null : plan.Frontier.Watermark, 0, exception.Message);
     }
 
     /// <summary>Recomputes the daily views of days that already had them and received late events.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
@@ -8,27 +9,45 @@ namespace LambdaStats.Modules.Batch;
 /// <summary>Computes the exact view of one hour from the event store, with the aggregator code the speed layer uses.</summary>
 internal static class HourAggregator
 {
-    public static async Task<BucketRows<UtcHour>> ComputeAsync(
+    /// <summary>
+    /// Computes the hour for several aggregations of the same event type from one scan of the
+    /// store, and returns their rows in the order of <paramref name="definitions"/>.
+    /// </summary>
+    public static async Task<BucketRows<UtcHour>[]> ComputeAsync(
         IEventStore store,
-        AggregationDefinition definition,
+        IReadOnlyList<AggregationDefinition> definitions,
         UtcHour hour,
         long upToSequence,
         CancellationToken cancellationToken)
     {
-        var rows = new Dictionary<AggregationKey, AggregateRow>();
-        await foreach (var e in store.ScanAsync(definition.EventType, hour.Start, hour.End, 0, upToSequence, cancellationToken).ConfigureAwait(false))
+        var eventType = definitions[0].EventType;
+        if (definitions.Any(definition => definition.EventType != eventType))
         {
-            var key = definition.KeyOf(e);
-            if (!rows.TryGetValue(key, out var row))
-            {
-                row = definition.CreateRow();
-                rows.Add(key, row);
-            }
-
-            row.Add(e);
+            throw new ArgumentException($"One scan serves aggregations of one event type; got {string.Join(", ", definitions.Select(d => $"{d.Name} ({d.EventType})"))}.", nameof(definitions));
         }
 
-        return new BucketRows<UtcHour>(hour, rows);
+        var rows = new Dictionary<AggregationKey, AggregateRow>[definitions.Count];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            rows[i] = [];
+        }
+
+        await foreach (var e in store.ScanAsync(eventType, hour.Start, hour.End, 0, upToSequence, cancellationToken).ConfigureAwait(false))
+        {
+            for (var i = 0; i < rows.Length; i++)
+            {
+                var definition = definitions[i];
+                ref var row = ref CollectionsMarshal.GetValueRefOrAddDefault(rows[i], definition.KeyOf(e), out var exists);
+                if (!exists)
+                {
+                    row = definition.CreateRow();
+                }
+
+                row!.Add(e);
+            }
+        }
+
+        return Array.ConvertAll(rows, hourRows => new BucketRows<UtcHour>(hour, hourRows));
     }
 
     /// <summary>Merges hourly rows into the rows of their day.</summary>

@@ -18,14 +18,25 @@ namespace LambdaStats.Modules.Speed;
 /// sequence, the hours before the new watermark: the views now hold those events. Hours the batch
 /// has not covered stay, however far behind it is. Every member takes the same lock.
 /// </remarks>
-internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCheck? divergenceCheck = null)
+internal sealed class SpeedBuffer
 {
     private readonly object sync = new();
-    private readonly List<Segment> segments = [new Segment()];
+    private readonly AggregationDefinition definition;
+    private readonly DivergenceCheck? divergenceCheck;
+    private readonly RowStringPool strings;
+    private readonly List<Segment> segments;
     private BatchFrontier frontier = BatchFrontier.Initial;
     private long generation;
     private bool rewriteInProgress;
     private TaskCompletionSource rewriteEnded = CompletedSource();
+
+    public SpeedBuffer(AggregationDefinition definition, DivergenceCheck? divergenceCheck = null)
+    {
+        this.definition = definition;
+        this.divergenceCheck = divergenceCheck;
+        strings = new RowStringPool();
+        segments = [NewSegment()];
+    }
 
     public AggregationDefinition Definition => definition;
 
@@ -40,7 +51,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         }
     }
 
-    /// <summary>Adds events of this aggregation's type to the open segment.</summary>
+    /// <summary>Adds the events of this aggregation's type to the open segment, and skips the others.</summary>
     /// <remarks>Allocates nothing per event once the event's hour and key have a row.</remarks>
     public void Add(IReadOnlyList<LambdaEvent> events)
     {
@@ -58,7 +69,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 default:
                     for (var i = 0; i < events.Count; i++)
                     {
-                        open.Add(definition, events[i]);
+                        AddIfOfType(open, events[i]);
                     }
 
                     break;
@@ -72,10 +83,11 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         lock (sync)
         {
             segments.Clear();
-            var open = new Segment();
+            strings.Clear();
+            var open = NewSegment();
             foreach (var e in events)
             {
-                open.Add(definition, e);
+                AddIfOfType(open, e);
             }
 
             segments.Add(open);
@@ -88,7 +100,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         lock (sync)
         {
             segments[^1].SealedAt = sequence;
-            segments.Add(new Segment());
+            segments.Add(NewSegment());
             if (rewritesFinalViews && !rewriteInProgress)
             {
                 rewriteInProgress = true;
@@ -207,6 +219,18 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         }
     }
 
+    /// <summary>Number of distinct strings (key values and projectionAdd group names) the buffer keeps for its rows; for diagnostics and tests.</summary>
+    internal int PooledStringCount
+    {
+        get
+        {
+            lock (sync)
+            {
+                return strings.Count;
+            }
+        }
+    }
+
     /// <summary>Segments from oldest to open, with the seal and the hours each holds; for diagnostics and tests.</summary>
     internal IReadOnlyList<(long? SealedAt, IReadOnlyList<UtcHour> Hours)> DescribeSegments()
     {
@@ -220,9 +244,19 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
     {
         foreach (var e in events)
         {
-            open.Add(definition, e);
+            AddIfOfType(open, e);
         }
     }
+
+    private void AddIfOfType(Segment open, LambdaEvent e)
+    {
+        if (e.Type == definition.EventType)
+        {
+            open.Add(e);
+        }
+    }
+
+    private Segment NewSegment() => new(definition, strings);
 
     private void EndRewrite()
     {
@@ -241,7 +275,8 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
         return source;
     }
 
-    private sealed class Segment
+    /// <remarks>The segments of a buffer share its string pool, so each key value is kept once.</remarks>
+    private sealed class Segment(AggregationDefinition definition, RowStringPool strings)
     {
         private readonly Dictionary<UtcHour, HourBuffer> hours = [];
 
@@ -258,7 +293,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
 
         public IEnumerable<UtcHour> Hours => hours.Keys;
 
-        public void Add(AggregationDefinition definition, LambdaEvent e)
+        public void Add(LambdaEvent e)
         {
             var ticks = e.OccurredAt.UtcTicks;
             var buffer = lastBuffer;
@@ -267,7 +302,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 var hour = UtcHour.Containing(e.OccurredAt);
                 if (!hours.TryGetValue(hour, out buffer))
                 {
-                    buffer = new HourBuffer(e.OccurredAt);
+                    buffer = new HourBuffer(new HourRows(definition, strings), e.OccurredAt);
                     hours.Add(hour, buffer);
                 }
 
@@ -276,13 +311,14 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 lastHourEndTicks = lastHourStartTicks + TimeSpan.TicksPerHour;
             }
 
-            buffer.Add(definition, e, ticks);
+            buffer.Add(e, ticks);
         }
 
         public void ReleaseBefore(UtcHour watermark)
         {
             foreach (var hour in hours.Keys.Where(hour => hour < watermark).ToList())
             {
+                hours[hour].Rows.ReleaseKeys();
                 hours.Remove(hour);
             }
 
@@ -291,6 +327,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
 
         public void CopyRows(KeyFilter filter, UtcHour from, UtcHour to, List<HourlyRow> destination, Dictionary<UtcHour, OccurrenceBounds> bounds)
         {
+            var copies = new List<KeyValuePair<AggregationKey, AggregateRow>>();
             foreach (var (hour, buffer) in hours)
             {
                 if (hour < from || hour >= to)
@@ -299,12 +336,11 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 }
 
                 bounds[hour] = bounds.TryGetValue(hour, out var known) ? known.Union(buffer.Bounds) : buffer.Bounds;
-                foreach (var (key, row) in buffer.Rows)
+                copies.Clear();
+                buffer.Rows.CopyRows(filter, copies);
+                foreach (var (key, row) in copies)
                 {
-                    if (filter.Matches(key))
-                    {
-                        destination.Add(new HourlyRow(hour, key, row.Clone()));
-                    }
+                    destination.Add(new HourlyRow(hour, key, row));
                 }
             }
         }
@@ -318,33 +354,35 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 return;
             }
 
-            foreach (var (key, row) in buffer.Rows)
+            var copies = new List<KeyValuePair<AggregationKey, AggregateRow>>();
+            buffer.Rows.CopyRows(null, copies);
+            foreach (var (key, copy) in copies)
             {
                 if (destination.TryGetValue(key, out var merged))
                 {
-                    merged.Merge(row);
+                    merged.Merge(copy);
                 }
                 else
                 {
-                    destination.Add(key, row.Clone());
+                    destination.Add(key, copy);
                 }
             }
         }
     }
 
     /// <summary>The rows of one hour, and the earliest and latest occurrence buffered in it.</summary>
-    private sealed class HourBuffer(DateTimeOffset firstOccurrence)
+    private sealed class HourBuffer(HourRows rows, DateTimeOffset firstOccurrence)
     {
         // Bounds in UTC ticks, so the per-event check compares two longs.
         private long earliestTicks = firstOccurrence.UtcTicks;
         private long latestTicks = firstOccurrence.UtcTicks;
 
-        public Dictionary<AggregationKey, AggregateRow> Rows { get; } = [];
+        public HourRows Rows { get; } = rows;
 
         public OccurrenceBounds Bounds { get; private set; } = new(firstOccurrence, firstOccurrence);
 
         /// <param name="ticks">The UTC ticks of <paramref name="e"/>'s occurrence.</param>
-        public void Add(AggregationDefinition definition, LambdaEvent e, long ticks)
+        public void Add(LambdaEvent e, long ticks)
         {
             if (ticks < earliestTicks || ticks > latestTicks)
             {
@@ -353,14 +391,7 @@ internal sealed class SpeedBuffer(AggregationDefinition definition, DivergenceCh
                 latestTicks = Bounds.Latest.UtcTicks;
             }
 
-            var key = definition.KeyOf(e);
-            if (!Rows.TryGetValue(key, out var row))
-            {
-                row = definition.CreateRow();
-                Rows.Add(key, row);
-            }
-
-            row.Add(e);
+            Rows.Add(e);
         }
     }
 }

@@ -2,8 +2,10 @@ using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed.Contracts;
+using LambdaStats.Modules.View.Cache;
 using LambdaStats.Modules.View.Contracts;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LambdaStats.Modules.View;
 
@@ -15,6 +17,9 @@ namespace LambdaStats.Modules.View;
 /// The watermark and the speed rows come from one snapshot. Views before the watermark change
 /// only when a batch rewrites hours that received late events; the speed layer flags such a
 /// rewrite, and a query that overlapped one is composed again.
+/// View buckets come decoded by column from the view cache when the host registered it, and are
+/// read from the store for this query alone otherwise. The period's rows are merged by key id in
+/// arrays, and each series point adds its own buckets and rows straight into its totals.
 /// </remarks>
 internal sealed partial class AggregationQueryService(
     AggregationCatalog catalog,
@@ -26,6 +31,9 @@ internal sealed partial class AggregationQueryService(
     public const int MaxSeriesBuckets = 10_000;
     private const int MaxAttempts = 20;
 
+    private readonly IHubBucketSource bucketSource = views as IHubBucketSource
+        ?? new CachedViewStore(views, new ViewCacheOptions { MaxMegabytes = 0 }, NullLogger<CachedViewStore>.Instance);
+
     public async Task<AggregationResult> QueryAsync(AggregationQuery query, CancellationToken cancellationToken)
     {
         var definition = Resolve(query);
@@ -36,21 +44,11 @@ internal sealed partial class AggregationQueryService(
             : [(query.From, query.To)];
 
         await speed.WhenReadyAsync(cancellationToken).ConfigureAwait(false);
-        var composed = await ComposeAsync(definition, filter, buckets, cancellationToken).ConfigureAwait(false);
-
-        var rows = new Dictionary<AggregationKey, AggregateRow>();
-        foreach (var bucketRows in composed.Buckets)
-        {
-            foreach (var (key, row) in bucketRows)
-            {
-                MergeInto(rows, key, row.Clone());
-            }
-        }
-
-        var series = query.Bucket is null
-            ? []
-            : buckets.Select((range, i) => new SeriesPoint(range.From, Total(definition, composed.Buckets[i].Values))).ToList();
-        var (totals, groups) = Reduce(definition, query, rows, groupIndex);
+        var composed = await ComposeAsync(definition, filter, buckets, query.Bucket is not null, cancellationToken).ConfigureAwait(false);
+        var (totals, groups) = composed.Period.Reduce(filter, groupIndex, query.Limit);
+        var series = composed.Points
+            .Select((point, i) => new SeriesPoint(buckets[i].From, point.Total))
+            .ToList();
         return new AggregationResult(definition, query, composed.Frontier, totals, groups, series, composed.IncludesLateEvents, composed.ProvisionalFrom);
     }
 
@@ -65,6 +63,7 @@ internal sealed partial class AggregationQueryService(
         AggregationDefinition definition,
         KeyFilter filter,
         IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> buckets,
+        bool series,
         CancellationToken cancellationToken)
     {
         var first = UtcHour.Containing(buckets[0].From);
@@ -79,13 +78,13 @@ internal sealed partial class AggregationQueryService(
             }
 
             var watermark = snapshot.Frontier.Watermark;
-            var viewRows = new List<List<KeyedRow>>(buckets.Count);
+            var viewBuckets = new List<List<HubBucket>>(buckets.Count);
             foreach (var (from, to) in buckets)
             {
                 var wholeFrom = CeilingHour(from);
                 var wholeTo = UtcHour.Min(UtcHour.Containing(to), watermark);
-                viewRows.Add(wholeFrom < wholeTo
-                    ? await ReadViewsAsync(definition, filter, wholeFrom, wholeTo, snapshot.Frontier.DailyWatermark, cancellationToken).ConfigureAwait(false)
+                viewBuckets.Add(wholeFrom < wholeTo
+                    ? await ReadViewsAsync(definition, filter.HubId, wholeFrom, wholeTo, snapshot.Frontier.DailyWatermark, cancellationToken).ConfigureAwait(false)
                     : []);
             }
 
@@ -100,7 +99,7 @@ internal sealed partial class AggregationQueryService(
                 continue;
             }
 
-            return await AssembleAsync(definition, filter, buckets, snapshot, viewRows, cancellationToken).ConfigureAwait(false);
+            return await AssembleAsync(definition, filter, buckets, series, snapshot, viewBuckets, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -108,24 +107,42 @@ internal sealed partial class AggregationQueryService(
         AggregationDefinition definition,
         KeyFilter filter,
         IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> buckets,
+        bool series,
         SpeedSnapshot snapshot,
-        List<List<KeyedRow>> viewRows,
+        List<List<HubBucket>> viewBuckets,
         CancellationToken cancellationToken)
     {
         var watermark = snapshot.Frontier.Watermark;
         var speedByHour = snapshot.Rows.GroupBy(row => row.Hour).ToDictionary(group => group.Key, group => group.ToList());
-        var result = new List<Dictionary<AggregationKey, AggregateRow>>(buckets.Count);
+        var kinds = ColumnLayout.Of(definition);
+        var index = bucketSource.IndexOf(definition, filter.HubId);
+        var period = new ColumnarAnswer(definition, kinds, index);
+        var allViews = viewBuckets.SelectMany(views => views).ToList();
+        var known = bucketSource.FindPrefix(definition, filter.HubId, allViews);
+        if (period.AddViews(allViews, known) is { } prefix && !ReferenceEquals(prefix, known))
+        {
+            bucketSource.KeepPrefix(definition, filter.HubId, prefix);
+        }
+
+        var points = new List<BucketTotals>();
         var includesLate = false;
         DateTimeOffset? provisionalFrom = null;
         for (var i = 0; i < buckets.Count; i++)
         {
             var (from, to) = buckets[i];
-            var rows = new Dictionary<AggregationKey, AggregateRow>();
-            foreach (var row in viewRows[i])
+            BucketTotals? point = null;
+            if (series)
             {
-                MergeInto(rows, row.Key, row.Row);
+                point = new BucketTotals(definition, kinds, index, filter);
+                foreach (var bucket in viewBuckets[i])
+                {
+                    point.Add(bucket);
+                }
+
+                points.Add(point);
             }
 
+            var sink = new RowSink(period, point);
             var wholeFrom = CeilingHour(from);
             var wholeTo = UtcHour.Containing(to);
             var speedHours = speedByHour.Keys.Where(hour => hour >= wholeFrom && hour < wholeTo).ToList();
@@ -139,7 +156,7 @@ internal sealed partial class AggregationQueryService(
                 }
                 else
                 {
-                    await ReadEdgeAsync(definition, filter, edgeFrom, edgeTo, rows, cancellationToken).ConfigureAwait(false);
+                    await ReadEdgeAsync(definition, filter, edgeFrom, edgeTo, sink, cancellationToken).ConfigureAwait(false);
                     provisionalFrom ??= edgeFrom;
                 }
             }
@@ -155,11 +172,9 @@ internal sealed partial class AggregationQueryService(
                 provisionalFrom = Earliest(provisionalFrom, UtcHour.Max(hour, UtcHour.Containing(from)).Start);
                 foreach (var row in hourRows)
                 {
-                    MergeInto(rows, row.Key, row.Row.Clone());
+                    sink.Add(row.Key, row.Row);
                 }
             }
-
-            result.Add(rows);
         }
 
         var periodEnd = buckets[^1].To;
@@ -168,33 +183,45 @@ internal sealed partial class AggregationQueryService(
             provisionalFrom = Earliest(provisionalFrom, watermark.Start > buckets[0].From ? watermark.Start : buckets[0].From);
         }
 
-        return new Composition(snapshot.Frontier, result, includesLate, provisionalFrom);
+        return new Composition(snapshot.Frontier, period, points, includesLate, provisionalFrom);
     }
 
-    /// <summary>Reads [from, to): daily views for whole UTC days before the daily watermark, hourly views for the rest.</summary>
-    private async Task<List<KeyedRow>> ReadViewsAsync(
+    /// <summary>Reads [from, to) of one hub: daily views for whole UTC days before the daily watermark, hourly views for the rest.</summary>
+    private async Task<List<HubBucket>> ReadViewsAsync(
         AggregationDefinition definition,
-        KeyFilter filter,
+        string hubId,
         UtcHour from,
         UtcHour to,
         UtcDay dailyWatermark,
         CancellationToken cancellationToken)
     {
-        var result = new List<KeyedRow>();
+        var result = new List<HubBucket>();
         var firstDay = UtcDay.FirstStartingAtOrAfter(from);
         var endDay = new UtcDay(Math.Min(to.Index / 24, dailyWatermark.Index));
         if (firstDay < endDay)
         {
-            result.AddRange(await views.ReadHoursAsync(definition, filter, from, firstDay.FirstHour, cancellationToken).ConfigureAwait(false));
-            result.AddRange(await views.ReadDaysAsync(definition, filter, firstDay, endDay, cancellationToken).ConfigureAwait(false));
-            result.AddRange(await views.ReadHoursAsync(definition, filter, endDay.FirstHour, to, cancellationToken).ConfigureAwait(false));
+            await ReadHoursAsync(definition, hubId, from, firstDay.FirstHour, result, cancellationToken).ConfigureAwait(false);
+            for (var day = firstDay; day < endDay; day = day.Next)
+            {
+                result.Add(await bucketSource.ReadAsync(definition, BucketKind.Day, day.Index, hubId, cancellationToken).ConfigureAwait(false));
+            }
+
+            await ReadHoursAsync(definition, hubId, endDay.FirstHour, to, result, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            result.AddRange(await views.ReadHoursAsync(definition, filter, from, to, cancellationToken).ConfigureAwait(false));
+            await ReadHoursAsync(definition, hubId, from, to, result, cancellationToken).ConfigureAwait(false);
         }
 
         return result;
+    }
+
+    private async Task ReadHoursAsync(AggregationDefinition definition, string hubId, UtcHour from, UtcHour to, List<HubBucket> result, CancellationToken cancellationToken)
+    {
+        for (var hour = from; hour < to; hour = hour.Next)
+        {
+            result.Add(await bucketSource.ReadAsync(definition, BucketKind.Hour, hour.Index, hubId, cancellationToken).ConfigureAwait(false));
+        }
     }
 
     /// <summary>Aggregates the events of a partial hour straight from the event store.</summary>
@@ -203,9 +230,10 @@ internal sealed partial class AggregationQueryService(
         KeyFilter filter,
         DateTimeOffset from,
         DateTimeOffset to,
-        Dictionary<AggregationKey, AggregateRow> rows,
+        RowSink sink,
         CancellationToken cancellationToken)
     {
+        var rows = new Dictionary<AggregationKey, AggregateRow>();
         await foreach (var e in events.ScanAsync(definition.EventType, from, to, 0, long.MaxValue, cancellationToken).ConfigureAwait(false))
         {
             var key = definition.KeyOf(e);
@@ -221,6 +249,11 @@ internal sealed partial class AggregationQueryService(
             }
 
             row.Add(e);
+        }
+
+        foreach (var (key, row) in rows)
+        {
+            sink.Add(key, row);
         }
     }
 
@@ -248,63 +281,6 @@ internal sealed partial class AggregationQueryService(
         {
             yield return (last, last.Start, to);
         }
-    }
-
-    private static void MergeInto(Dictionary<AggregationKey, AggregateRow> rows, AggregationKey key, AggregateRow row)
-    {
-        if (rows.TryGetValue(key, out var existing))
-        {
-            existing.Merge(row);
-        }
-        else
-        {
-            rows.Add(key, row);
-        }
-    }
-
-    private static AggregateRow Total(AggregationDefinition definition, IEnumerable<AggregateRow> rows)
-    {
-        var total = definition.CreateTotalRow();
-        foreach (var row in rows)
-        {
-            row.AddToTotal(total);
-        }
-
-        return total;
-    }
-
-    private static (AggregateRow Totals, List<GroupResult> Groups) Reduce(
-        AggregationDefinition definition,
-        AggregationQuery query,
-        Dictionary<AggregationKey, AggregateRow> rows,
-        int groupIndex)
-    {
-        var totals = Total(definition, rows.Values);
-        if (groupIndex < 0)
-        {
-            return (totals, []);
-        }
-
-        var groups = new Dictionary<string, AggregateRow>(StringComparer.Ordinal);
-        foreach (var (key, row) in rows)
-        {
-            if (!groups.TryGetValue(key[groupIndex], out var group))
-            {
-                group = definition.CreateTotalRow();
-                groups.Add(key[groupIndex], group);
-            }
-
-            row.AddToTotal(group);
-        }
-
-        var field = EventFields.JsonName(definition.Key[groupIndex]);
-        var sorted = groups
-            .OrderByDescending(pair => pair.Value.Outputs[0].SortValue)
-            .ThenBy(pair => pair.Key, StringComparer.Ordinal)
-            .Take(query.Limit)
-            .Select(pair => new GroupResult(field, pair.Key, pair.Value))
-            .ToList();
-        return (totals, sorted);
     }
 
     private AggregationDefinition Resolve(AggregationQuery query)
@@ -377,12 +353,23 @@ internal sealed partial class AggregationQueryService(
         return UtcHour.IsOnTheHour(instant) ? hour : hour.Next;
     }
 
-    /// <summary>The rows of each bucket, and what the answer says about its completeness.</summary>
+    /// <summary>The merged rows of the period, the totals of each series point, and what the result says about its completeness.</summary>
     private sealed record Composition(
         BatchFrontier Frontier,
-        List<Dictionary<AggregationKey, AggregateRow>> Buckets,
+        ColumnarAnswer Period,
+        List<BucketTotals> Points,
         bool IncludesLateEvents,
         DateTimeOffset? ProvisionalFrom);
+
+    /// <summary>Adds a row from the speed layer or the event store to the period and to its series point, if any.</summary>
+    private readonly struct RowSink(ColumnarAnswer period, BucketTotals? point)
+    {
+        public void Add(AggregationKey key, AggregateRow row)
+        {
+            period.Add(key, row);
+            point?.Add(key, row);
+        }
+    }
 
     private static partial class Log
     {

@@ -4,7 +4,6 @@ using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.View.Contracts;
 using LambdaStats.Tests.Support;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
@@ -36,17 +35,7 @@ public sealed class BackfillAndRecomputeTests
 
         // The configuration gains an aggregation; the restarted service schedules its backfill.
         var scheduler = Substitute.For<IRecomputeScheduler>();
-        var configuration = new ConfigurationBuilder()
-            .AddConfiguration(TestConfiguration.Shipped)
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Aggregations:11:name"] = "opensByHub",
-                ["Aggregations:11:eventType"] = "MediaOpened",
-                ["Aggregations:11:key:0"] = "hubId",
-                ["Aggregations:11:outputs:0:name"] = "opens",
-                ["Aggregations:11:outputs:0:aggregator"] = "count",
-            })
-            .Build();
+        var configuration = TestConfiguration.WithOpensByHub();
         await using var after = new LambdaCoreHarness(events, views, clock, services => services.AddSingleton(scheduler), configuration);
         await after.StartAsync();
         await ActivatorUtilities.CreateInstance<BackfillStarter>(after.Services).ScheduleMissingBackfillsAsync(CancellationToken.None);
@@ -95,11 +84,13 @@ public sealed class BackfillAndRecomputeTests
         await harness.RunDailyAsync();
         var exact = BruteForce.Of(await harness.QueryAsync("mediaConsultations", "h1", Now.AddDays(-3), Now, bucket: SeriesBucket.Hour));
 
-        // Damage one hour's view behind the batch layer's back, as a faulty deployment might.
+        // Damage one hour's view behind the batch layer's back, as a faulty deployment might. The
+        // write goes through the service's view store, as any writer in the process does, so the
+        // view cache in front of the store sees it.
         var definition = harness.Services.GetRequiredService<LambdaStats.Modules.Aggregation.AggregationCatalog>().Get("mediaConsultations");
         var frontier = await views.GetFrontierAsync(definition.ViewId, CancellationToken.None);
         var damaged = UtcHour.Containing(Now.AddHours(-30));
-        await views.CommitAsync(definition, [new BucketRows<UtcHour>(damaged, new Dictionary<LambdaStats.Modules.Aggregation.AggregationKey, LambdaStats.Modules.Aggregation.AggregateRow>())], [], frontier, CancellationToken.None);
+        await harness.Services.GetRequiredService<IViewStore>().CommitAsync(definition, [new BucketRows<UtcHour>(damaged, new Dictionary<LambdaStats.Modules.Aggregation.AggregationKey, LambdaStats.Modules.Aggregation.AggregateRow>())], [], frontier, CancellationToken.None);
         var wrong = BruteForce.Of(await harness.QueryAsync("mediaConsultations", "h1", Now.AddDays(-3), Now, bucket: SeriesBucket.Hour));
 
         var summary = await harness.SendAsync(new RecomputeHours("mediaConsultations", damaged.AddHours(-2), damaged.AddHours(3)));

@@ -159,7 +159,8 @@ public sealed class RestartTests
         clock.SetUtcNow(now);
     }
 
-    private static LambdaEvent Event(string id, EventType type, DateTimeOffset at) => new()
+    /// <summary>An event of hub h1; also used by <see cref="ViewStoreUpgradeTests"/>.</summary>
+    internal static LambdaEvent Event(string id, EventType type, DateTimeOffset at) => new()
     {
         Id = id,
         Type = type,

@@ -465,6 +465,39 @@ public sealed class SqliteEventStoreTests
         }
     }
 
+    [Test]
+    public async Task GetHoursWithEventsAsync_SameWindowPerType_ReturnsEachTypesHours()
+    {
+        await store.AppendAsync([Event("o-1", HourStart), Event("v-1", HourStart.AddHours(2), EventType.HubVisited), Event("o-2", HourStart.AddHours(3))], CancellationToken.None);
+
+        var opened = await store.GetHoursWithEventsAsync(EventType.MediaOpened, Hour, Hour.AddHours(5), 0, 3, HourSearch.BySequence, CancellationToken.None);
+        var visited = await store.GetHoursWithEventsAsync(EventType.HubVisited, Hour, Hour.AddHours(5), 0, 3, HourSearch.BySequence, CancellationToken.None);
+        var openedBefore3 = await store.GetHoursWithEventsAsync(EventType.MediaOpened, Hour, Hour.AddHours(3), 0, 3, HourSearch.BySequence, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(opened, Is.EqualTo(new[] { Hour, Hour.AddHours(3) }));
+            Assert.That(visited, Is.EqualTo(new[] { Hour.AddHours(2) }));
+            Assert.That(openedBefore3, Is.EqualTo(new[] { Hour }));
+        }
+    }
+
+    [Test]
+    public async Task GetHoursWithEventsAsync_WindowPastLastSequence_SeesLaterAppends()
+    {
+        await store.AppendAsync([Event("o-1", HourStart)], CancellationToken.None);
+        var before = await store.GetHoursWithEventsAsync(EventType.MediaOpened, Hour, Hour.AddHours(5), 0, 10, HourSearch.BySequence, CancellationToken.None);
+
+        await store.AppendAsync([Event("o-2", HourStart.AddHours(4))], CancellationToken.None);
+        var after = await store.GetHoursWithEventsAsync(EventType.MediaOpened, Hour, Hour.AddHours(5), 0, 10, HourSearch.BySequence, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(before, Is.EqualTo(new[] { Hour }));
+            Assert.That(after, Is.EqualTo(new[] { Hour, Hour.AddHours(4) }));
+        }
+    }
+
     [TestCase(5_000, 1, true)]
     [TestCase(10_000, 0, true)]
     [TestCase(10_001, 11, false)]
@@ -562,7 +595,7 @@ public sealed class SqliteEventStoreTests
     [Test]
     public void ScanSql_QueryPlan_SeeksTypeHourIndexWithoutSort()
     {
-        var plan = ExplainOnFile(SqliteEventStore.ScanSql, "$type", "$from_hour", "$last_hour", "$after_seq", "$up_to_seq", "$from_ticks", "$to_ticks");
+        var plan = ExplainOnFile(SqliteEventStore.ScanSql, "?1", "?2", "?3", "?4", "?5", "?6", "?7");
 
         using (Assert.EnterMultipleScope())
         {
@@ -584,9 +617,9 @@ public sealed class SqliteEventStoreTests
     }
 
     [Test]
-    public void HoursBySequenceSql_QueryPlan_SeeksRowidRange()
+    public void WindowHoursSql_QueryPlan_SeeksRowidRange()
     {
-        var plan = ExplainOnFile(SqliteEventStore.HoursBySequenceSql, "$type", "$from_hour", "$to_hour", "$after_seq", "$up_to_seq");
+        var plan = ExplainOnFile(SqliteEventStore.WindowHoursSql, "?1", "?2");
 
         Assert.That(plan, Does.Contain("USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"));
     }

@@ -30,6 +30,24 @@ public sealed class SqliteViewStoreTests
         [EventField.HubId],
         [new OutputDefinition("visits", AggregatorKind.Count)]);
 
+    /// <summary>Every aggregator kind, on a key of three fields.</summary>
+    private static readonly AggregationDefinition AllKinds = new(
+        "all_kinds",
+        EventType.PageViewed,
+        [EventField.HubId, EventField.MediaId, EventField.Network],
+        [
+            new OutputDefinition("views", AggregatorKind.Count),
+            new OutputDefinition("seconds", AggregatorKind.Add, field: EventField.DurationSeconds),
+            new OutputDefinition("seen", AggregatorKind.Exists),
+            new OutputDefinition("viewsByPage", AggregatorKind.ProjectionAdd, groupBy: EventField.Page),
+            new OutputDefinition("secondsByPage", AggregatorKind.ProjectionAdd, field: EventField.DurationSeconds, groupBy: EventField.Page),
+            new OutputDefinition("shortest", AggregatorKind.Min, field: EventField.DurationSeconds),
+            new OutputDefinition("longest", AggregatorKind.Max, field: EventField.DurationSeconds),
+            new OutputDefinition("readers", AggregatorKind.DistinctCount, field: EventField.VisitorId),
+            new OutputDefinition("readersEstimate", AggregatorKind.DistinctCount, field: EventField.VisitorId, mode: DistinctCountMode.HyperLogLog, precision: 10),
+            new OutputDefinition("pages", AggregatorKind.DistinctCount, field: EventField.Page, mode: DistinctCountMode.Exact),
+        ]);
+
     private TemporaryDirectory directory = null!;
     private SqliteViewStore store = null!;
 
@@ -212,6 +230,98 @@ public sealed class SqliteViewStoreTests
     }
 
     [Test]
+    public async Task CommitAsync_EveryAggregatorKindOnThreeFieldKey_RoundTripsState()
+    {
+        var full = AllKinds.CreateRow();
+        for (var i = 0; i < 1_000; i++)
+        {
+            full.Add(Viewed($"v-{i % 300}", page: 1 + i % 45, duration: i % 7 == 0 ? null : i * 0.25 - 3));
+        }
+
+        var withoutDurations = AllKinds.CreateRow();
+        withoutDurations.Add(Viewed("v-1", page: 2, duration: null));
+        var empty = AllKinds.CreateRow();
+        var rows = new[]
+        {
+            (Key("hub-1", "m-1", "x"), full),
+            (Key("hub-1", "m-1", ""), withoutDurations),
+            (Key("hub-1", "média-é", "linkedin"), empty),
+        };
+        await CommitAsync(AllKinds, [HourRows(Hour, rows)], [DayRows(Day, rows)]);
+
+        var hours = await store.ReadHoursAsync(AllKinds, new KeyFilter("hub-1"), Hour, Hour.Next, CancellationToken.None);
+        var days = await store.ReadDaysAsync(AllKinds, new KeyFilter("hub-1"), Day, Day.Next, CancellationToken.None);
+        var dayHours = await store.ReadDayHoursAsync(AllKinds, Day, CancellationToken.None);
+
+        var expected = rows.ToDictionary(pair => pair.Item1.ToString(), pair => Json(pair.Item2));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(hours.ToDictionary(row => row.Key.ToString(), row => Json(row.Row)), Is.EqualTo(expected));
+            Assert.That(days.ToDictionary(row => row.Key.ToString(), row => Json(row.Row)), Is.EqualTo(expected));
+            Assert.That(dayHours.Single().Rows.ToDictionary(pair => pair.Key.ToString(), pair => Json(pair.Value)), Is.EqualTo(expected));
+            Assert.That(((CountAccumulator)hours.Single(row => row.Key[2] == "x").Row.Outputs[0]).Value, Is.EqualTo(1_000));
+            Assert.That(((HyperLogLogDistinctCountAccumulator)hours.Single(row => row.Key[2] == "x").Row.Outputs[8]).Sketch.EstimateCount(), Is.EqualTo(((HyperLogLogDistinctCountAccumulator)full.Outputs[8]).Sketch.EstimateCount()));
+            Assert.That(((MinAccumulator)hours.Single(row => row.Key[1] == "média-é").Row.Outputs[5]).Value, Is.Null);
+        }
+    }
+
+    [Test]
+    public async Task CommitAsync_ManyKeysOfOneHub_StoresOneTableRowPerHub()
+    {
+        var keys = Enumerable.Range(0, 500).Select(i => (Key("hub-1", $"m-{i}"), Row(1 + i % 3))).Append((Key("hub-2", "m-1"), Row(9))).ToArray();
+
+        await CommitAsync(MediaOpens, [HourRows(Hour, keys)], []);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(CountTableRows("hourly_blocks"), Is.EqualTo(2));
+            Assert.That(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next), Has.Count.EqualTo(500));
+            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1", [new KeyCondition(1, "m-499")]), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-499=2" }));
+        }
+    }
+
+    [Test]
+    public async Task CommitAsync_HubWithoutKeysInNewRows_DeletesItsBlock()
+    {
+        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(1)), (Key("hub-2", "m-1"), Row(2)))], [DayRows(Day, (Key("hub-1", "m-1"), Row(3)), (Key("hub-2", "m-1"), Row(4)))]);
+
+        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-2", "m-2"), Row(5)))], [DayRows(Day, (Key("hub-2", "m-1"), Row(6)))]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next), Is.Empty);
+            Assert.That(await ReadDaysAsync(MediaOpens, new KeyFilter("hub-1"), Day, Day.Next), Is.Empty);
+            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-2"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-2|m-2=5" }));
+            Assert.That(Summaries(await ReadDaysAsync(MediaOpens, new KeyFilter("hub-2"), Day, Day.Next)), Is.EqualTo(new[] { "hub-2|m-1=6" }));
+            Assert.That(CountTableRows("hourly_blocks") + CountTableRows("daily_blocks"), Is.EqualTo(2));
+        }
+    }
+
+    [Test]
+    public async Task ReadHoursAsync_ConditionsOnLaterKeyFieldsAndOnHub_ReturnMatchingRows()
+    {
+        var row = AllKinds.CreateRow();
+        row.Add(Viewed("v-1", page: 1, duration: 1));
+        await CommitAsync(
+            AllKinds,
+            [HourRows(Hour, (Key("hub-1", "m-1", "x"), row), (Key("hub-1", "m-2", "x"), row), (Key("hub-1", "m-1", "email"), row), (Key("hub-2", "m-1", "x"), row))],
+            []);
+
+        var byNetwork = await store.ReadHoursAsync(AllKinds, new KeyFilter("hub-1", [new KeyCondition(2, "x")]), Hour, Hour.Next, CancellationToken.None);
+        var byBoth = await store.ReadHoursAsync(AllKinds, new KeyFilter("hub-1", [new KeyCondition(1, "m-1"), new KeyCondition(2, "x")]), Hour, Hour.Next, CancellationToken.None);
+        var sameHub = await store.ReadHoursAsync(AllKinds, new KeyFilter("hub-1", [new KeyCondition(0, "hub-1"), new KeyCondition(1, "m-2")]), Hour, Hour.Next, CancellationToken.None);
+        var otherHub = await store.ReadHoursAsync(AllKinds, new KeyFilter("hub-1", [new KeyCondition(0, "hub-2")]), Hour, Hour.Next, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(byNetwork.Select(r => r.Key.ToString()), Is.EquivalentTo(new[] { "hub-1|m-1|x", "hub-1|m-2|x" }));
+            Assert.That(byBoth.Select(r => r.Key.ToString()), Is.EqualTo(new[] { "hub-1|m-1|x" }));
+            Assert.That(sameHub.Select(r => r.Key.ToString()), Is.EqualTo(new[] { "hub-1|m-2|x" }));
+            Assert.That(otherHub, Is.Empty);
+        }
+    }
+
+    [Test]
     public async Task ReadHoursAsync_HubFilter_ReturnsOnlyThatHub()
     {
         await CommitAsync(
@@ -373,9 +483,9 @@ public sealed class SqliteViewStoreTests
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "EXPLAIN QUERY PLAN " + SqliteViewStore.DaysWithHourlyRowsSql;
-        command.Parameters.AddWithValue("$aggregation", "a");
-        command.Parameters.AddWithValue("$from_hour", 1L);
-        command.Parameters.AddWithValue("$to_hour", 2L);
+        command.Parameters.AddWithValue("?1", "a");
+        command.Parameters.AddWithValue("?2", 1L);
+        command.Parameters.AddWithValue("?3", 2L);
         var plan = new List<string>();
         using (var reader = command.ExecuteReader())
         {
@@ -387,8 +497,8 @@ public sealed class SqliteViewStoreTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(plan, Has.Some.Contains("USING COVERING INDEX sqlite_autoindex_hourly_rows_1 (aggregation=? AND hour>? AND hour<?)"));
-            Assert.That(plan, Has.None.Contains("SCAN hourly_rows"));
+            Assert.That(plan, Has.Some.Contains("USING COVERING INDEX sqlite_autoindex_hourly_blocks_1 (aggregation=? AND hour>? AND hour<?)"));
+            Assert.That(plan, Has.None.Contains("SCAN hourly_blocks"));
         }
     }
 
@@ -417,6 +527,29 @@ public sealed class SqliteViewStoreTests
         rows.Select(row => $"{row.Key}={((CountAccumulator)row.Row.Outputs[0]).Value}").ToList();
 
     private static AggregationKey Key(params string[] values) => new(values);
+
+    private static string Json(AggregateRow row) => System.Text.Encoding.UTF8.GetString(row.SerializeState());
+
+    private long CountTableRows(string table)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = store.FilePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM {table};";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static LambdaEvent Viewed(string visitor, int page, double? duration) => new()
+    {
+        Id = Guid.NewGuid().ToString("N"),
+        Type = EventType.PageViewed,
+        OccurredAt = Hour.Start,
+        HubId = "hub-1",
+        MediaId = "m-1",
+        VisitorId = visitor,
+        Page = page,
+        DurationSeconds = duration,
+    };
 
     private static BucketRows<UtcHour> HourRows(UtcHour hour, params (AggregationKey Key, AggregateRow Row)[] rows) =>
         new(hour, rows.ToDictionary(pair => pair.Key, pair => pair.Row));

@@ -13,7 +13,7 @@ internal abstract class DelegatingViewStore(IViewStore inner) : IViewStore
 
     public Task<BatchFrontier> GetFrontierAsync(string aggregation, CancellationToken cancellationToken) => inner.GetFrontierAsync(aggregation, cancellationToken);
 
-    public Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken) => inner.ReadHoursAsync(aggregation, filter, from, to, cancellationToken);
+    public virtual Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken) => inner.ReadHoursAsync(aggregation, filter, from, to, cancellationToken);
 
     public Task<IReadOnlyList<KeyedRow>> ReadDaysAsync(AggregationDefinition aggregation, KeyFilter filter, UtcDay from, UtcDay to, CancellationToken cancellationToken) => inner.ReadDaysAsync(aggregation, filter, from, to, cancellationToken);
 

@@ -2,6 +2,7 @@ using LambdaStats.Modules;
 using LambdaStats.Modules.Batch.Contracts;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed;
+using LambdaStats.Modules.View;
 using LambdaStats.Modules.View.Contracts;
 using Mediator;
 using Microsoft.Extensions.Configuration;
@@ -27,6 +28,7 @@ internal sealed class LambdaCoreHarness : IAsyncDisposable
         services.AddSingleton(events);
         services.AddSingleton(views);
         configure?.Invoke(services);
+        services.AddViewCache(configuration ?? TestConfiguration.Shipped);
         provider = services.BuildServiceProvider();
         Clock = clock;
     }
@@ -67,5 +69,18 @@ internal static class TestConfiguration
     /// <summary>The appsettings.json shipped with the service, as copied beside the test assembly.</summary>
     public static IConfiguration Shipped { get; } = new ConfigurationBuilder()
         .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
+        .Build();
+
+    /// <summary>The shipped configuration plus <c>opensByHub</c>, a count of MediaOpened events per hub, the second aggregation of that type.</summary>
+    public static IConfiguration WithOpensByHub() => new ConfigurationBuilder()
+        .AddConfiguration(Shipped)
+        .AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Aggregations:11:name"] = "opensByHub",
+            ["Aggregations:11:eventType"] = "MediaOpened",
+            ["Aggregations:11:key:0"] = "hubId",
+            ["Aggregations:11:outputs:0:name"] = "opens",
+            ["Aggregations:11:outputs:0:aggregator"] = "count",
+        })
         .Build();
 }

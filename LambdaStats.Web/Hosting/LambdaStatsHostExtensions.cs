@@ -3,6 +3,7 @@ using Hangfire.InMemory;
 using LambdaStats.Modules;
 using LambdaStats.Modules.Events;
 using LambdaStats.Modules.Storage.Sqlite;
+using LambdaStats.Modules.View;
 using LambdaStats.Web.Endpoints;
 using MassTransit;
 using Microsoft.Extensions.Configuration.Json;
@@ -24,6 +25,7 @@ public static class LambdaStatsHostExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddLambdaStatsModules(configuration);
         builder.Services.AddSqliteStorage(configuration);
+        builder.Services.AddViewCache(configuration);
 
         builder.Services.AddMassTransit(bus =>
         {

@@ -17,6 +17,13 @@ internal enum SqliteSynchronous
 }
 
 /// <summary>
+/// Brings a database file written with an older schema version to the current one, inside the
+/// transaction that then runs the schema script.
+/// </summary>
+/// <param name="storedVersion">The file's version, from 1 to one below the current version.</param>
+internal delegate void SqliteSchemaUpgrade(SqliteConnection connection, SqliteTransaction transaction, long storedVersion, string filePath);
+
+/// <summary>
 /// One SQLite database file in WAL mode: a single long-lived writer connection, guarded by
 /// <see cref="WriteLock"/>, and pooled reader connections. WAL lets readers run while a writer
 /// commits, and every reader sees the last commit made before its statement started.
@@ -48,6 +55,7 @@ internal sealed class SqliteDatabase : IDisposable
     /// <summary>
     /// Creates the data directory when missing, opens (or creates) <paramref name="fileName"/> in
     /// it, switches it to WAL mode and runs <paramref name="schema"/>, which must be idempotent.
+    /// A file of an older schema version goes through <paramref name="upgrade"/> first, when given.
     /// </summary>
     /// <exception cref="InvalidOperationException">
     /// The directory cannot be created, the file cannot be opened or written, or it has another
@@ -60,7 +68,8 @@ internal sealed class SqliteDatabase : IDisposable
         int schemaVersion,
         string schema,
         SqliteSynchronous synchronous,
-        ILogger logger)
+        ILogger logger,
+        SqliteSchemaUpgrade? upgrade = null)
     {
         var directory = options.ResolveDataDirectory();
         CreateDirectory(directory);
@@ -83,7 +92,7 @@ internal sealed class SqliteDatabase : IDisposable
         try
         {
             writer.Open();
-            Initialize(writer, filePath, storeName, schemaVersion, schema, synchronous);
+            Initialize(writer, filePath, storeName, schemaVersion, schema, synchronous, upgrade);
         }
         catch (SqliteException exception)
         {
@@ -135,7 +144,7 @@ internal sealed class SqliteDatabase : IDisposable
         }
     }
 
-    private static void Initialize(SqliteConnection connection, string filePath, string storeName, int schemaVersion, string schema, SqliteSynchronous synchronous)
+    private static void Initialize(SqliteConnection connection, string filePath, string storeName, int schemaVersion, string schema, SqliteSynchronous synchronous, SqliteSchemaUpgrade? upgrade)
     {
         // SQLite stores journal_mode=WAL in the file. The synchronous setting applies to this
         // connection only, which is the only one that writes.
@@ -156,7 +165,11 @@ internal sealed class SqliteDatabase : IDisposable
 
         using var transaction = connection.BeginTransaction();
         var storedVersion = ReadUserVersion(connection, transaction);
-        if (storedVersion != 0 && storedVersion != schemaVersion)
+        if (upgrade is not null && storedVersion > 0 && storedVersion < schemaVersion)
+        {
+            upgrade(connection, transaction, storedVersion, filePath);
+        }
+        else if (storedVersion != 0 && storedVersion != schemaVersion)
         {
             throw new InvalidOperationException(
                 $"The {storeName} database '{filePath}' has schema version {storedVersion}, but this build reads version {schemaVersion}. "

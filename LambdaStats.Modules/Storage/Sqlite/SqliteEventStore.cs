@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
@@ -78,15 +79,20 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
 
     // The hour bounds let SQLite seek events_type_hour_seq, whose order (hour, seq) also serves
     // ORDER BY, so rows stream without a sort. The tick bounds then apply the exact time range.
+    // Parameters: ?1 type, ?2 first hour, ?3 last hour, ?4 after sequence, ?5 up to sequence,
+    // ?6 first tick, ?7 tick after the last. The columns are read by position (ScanColumn).
     internal const string ScanSql = """
         SELECT id, type, occurred_ticks, hub_id, media_id, visitor_id, session_id, page, duration_seconds, network, contact_kind, properties
         FROM events
-        WHERE type = $type
-          AND hour >= $from_hour AND hour <= $last_hour
-          AND seq > $after_seq AND seq <= $up_to_seq
-          AND occurred_ticks >= $from_ticks AND occurred_ticks < $to_ticks
+        WHERE type = ?1
+          AND hour >= ?2 AND hour <= ?3
+          AND seq > ?4 AND seq <= ?5
+          AND occurred_ticks >= ?6 AND occurred_ticks < ?7
         ORDER BY hour, seq;
         """;
+
+    /// <summary>Strings a scan keeps for reuse: hubs, media, networks and contact kinds of a busy hour.</summary>
+    private const int PooledStringsPerScan = 200_000;
 
     // Finds each hour with events of the type by one index seek per hour (MIN over
     // events_type_hour_seq), then checks the sequence window with one more seek in that hour.
@@ -106,15 +112,22 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         ORDER BY hours.hour;
         """;
 
-    // Reads the rows of the sequence window through the rowid. NOT INDEXED keeps SQLite from
-    // switching to events_type_hour_seq, which would read every event of the hour range.
-    internal const string HoursBySequenceSql = """
-        SELECT DISTINCT hour
+    // Reads every row of the sequence window through the rowid, for all types at once. NOT
+    // INDEXED keeps SQLite from switching to events_type_hour_seq, which would read every event of
+    // the hour range. Parameters: ?1 after sequence, ?2 up to sequence.
+    internal const string WindowHoursSql = """
+        SELECT DISTINCT type, hour
         FROM events NOT INDEXED
-        WHERE seq > $after_seq AND seq <= $up_to_seq
-          AND type = $type AND hour >= $from_hour AND hour < $to_hour
-        ORDER BY hour;
+        WHERE seq > ?1 AND seq <= ?2;
         """;
+
+    private readonly Lock windowLock = new();
+
+    /// <summary>
+    /// The (type, hour) pairs of the last sequence window read. A batch run asks the same window
+    /// once per aggregation, and the window's rows never change once its last sequence is stored.
+    /// </summary>
+    private SequenceWindowHours? lastWindow;
 
     private readonly SqliteDatabase database;
 
@@ -186,26 +199,33 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         }
 
         using var connection = database.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = ScanSql;
-        command.Parameters.AddWithValue("$type", (int)type);
-        command.Parameters.AddWithValue("$from_hour", fromTicks / TimeSpan.TicksPerHour);
-        command.Parameters.AddWithValue("$last_hour", (toTicks - 1) / TimeSpan.TicksPerHour);
-        command.Parameters.AddWithValue("$after_seq", afterSequence);
-        command.Parameters.AddWithValue("$up_to_seq", upToSequence);
-        command.Parameters.AddWithValue("$from_ticks", fromTicks);
-        command.Parameters.AddWithValue("$to_ticks", toTicks);
+        using var statement = new SqliteRawStatement(connection, ScanSql);
+        statement.Bind(1, (int)type);
+        statement.Bind(2, fromTicks / TimeSpan.TicksPerHour);
+        statement.Bind(3, (toTicks - 1) / TimeSpan.TicksPerHour);
+        statement.Bind(4, afterSequence);
+        statement.Bind(5, upToSequence);
+        statement.Bind(6, fromTicks);
+        statement.Bind(7, toTicks);
 
-        // The reader steps through the index one row at a time, so memory stays flat however
-        // many events the range contains. The statement reads one snapshot: appends committed
-        // after the first row do not appear.
-        using var reader = command.ExecuteReader();
-
-        // ReadAsync runs synchronously like Read, and it observes the cancellation token.
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        // The statement steps through the index one row at a time, so memory stays flat however
+        // many events the range contains. It reads one snapshot: appends committed after the
+        // first row do not appear. Microsoft.Data.Sqlite runs its async methods synchronously
+        // too, so stepping here blocks no more than its reader did.
+        var strings = new Utf8StringPool(PooledStringsPerScan);
+        while (true)
         {
-            yield return ReadEvent(reader);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!statement.Step())
+            {
+                break;
+            }
+
+            yield return ReadEvent(statement, strings);
         }
+
+        // The method stays an async iterator, as the interface asks, though it never waits.
+        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public Task<IReadOnlyList<UtcHour>> GetHoursWithEventsAsync(
@@ -249,9 +269,19 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
             return Task.FromResult<IReadOnlyList<UtcHour>>([]);
         }
 
+        if (search == HourSearch.BySequence)
+        {
+            var inWindow = ReadWindowHours(afterSequence, upToSequence).Hours
+                .Where(entry => entry.Type == type && entry.Hour >= from.Index && entry.Hour < to.Index)
+                .Select(entry => new UtcHour(entry.Hour))
+                .Order()
+                .ToList();
+            return Task.FromResult<IReadOnlyList<UtcHour>>(inWindow);
+        }
+
         using var connection = database.OpenReader();
         using var command = connection.CreateCommand();
-        command.CommandText = search == HourSearch.ByIndex ? HoursByIndexSql : HoursBySequenceSql;
+        command.CommandText = HoursByIndexSql;
         command.Parameters.AddWithValue("$type", (int)type);
         command.Parameters.AddWithValue("$from_hour", from.Index);
         command.Parameters.AddWithValue("$to_hour", to.Index);
@@ -279,6 +309,51 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
     }
 
     public void Dispose() => database.Dispose();
+
+    /// <summary>Returns the (type, hour) pairs of the events whose sequence is in (<paramref name="afterSequence"/>, <paramref name="upToSequence"/>].</summary>
+    private SequenceWindowHours ReadWindowHours(long afterSequence, long upToSequence)
+    {
+        lock (windowLock)
+        {
+            if (lastWindow is { } cached && cached.AfterSequence == afterSequence && cached.UpToSequence == upToSequence)
+            {
+                return cached;
+            }
+        }
+
+        using var connection = database.OpenReader();
+        long maxSequence;
+        using (var max = new SqliteRawStatement(connection, "SELECT COALESCE(MAX(seq), 0) FROM events;"))
+        {
+            max.Step();
+            maxSequence = max.GetInt64(0);
+        }
+
+        var hours = new List<(EventType Type, long Hour)>();
+        using (var window = new SqliteRawStatement(connection, WindowHoursSql))
+        {
+            window.Bind(1, afterSequence);
+            window.Bind(2, upToSequence);
+            while (window.Step())
+            {
+                hours.Add(((EventType)window.GetInt64(0), window.GetInt64(1)));
+            }
+        }
+
+        // A single writer stores sequences in increasing order, so every row up to the highest
+        // sequence read before the scan was already committed, and the scan saw it. A window
+        // that ends above that sequence can still gain rows, so it is not kept.
+        var result = new SequenceWindowHours(afterSequence, upToSequence, hours);
+        if (upToSequence <= maxSequence)
+        {
+            lock (windowLock)
+            {
+                lastWindow = result;
+            }
+        }
+
+        return result;
+    }
 
     private AppendResult Append(IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken)
     {
@@ -341,28 +416,33 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         }
     }
 
-    private static LambdaEvent ReadEvent(SqliteDataReader reader) => new()
+    private sealed record SequenceWindowHours(long AfterSequence, long UpToSequence, IReadOnlyList<(EventType Type, long Hour)> Hours);
+
+    /// <summary>
+    /// Builds an event from a row of <see cref="ScanSql"/>. Hub, medium, network and contact kind
+    /// repeat across events, so they come from <paramref name="strings"/>; ids, visitors and
+    /// sessions are mostly unique and get their own string.
+    /// </summary>
+    private static LambdaEvent ReadEvent(SqliteRawStatement row, Utf8StringPool strings) => new()
     {
-        Id = reader.GetString(0),
-        Type = (EventType)reader.GetInt32(1),
-        OccurredAt = new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero),
-        HubId = reader.GetString(3),
-        MediaId = ReadNullableString(reader, 4),
-        VisitorId = ReadNullableString(reader, 5),
-        SessionId = ReadNullableString(reader, 6),
-        Page = reader.IsDBNull(7) ? null : reader.GetInt32(7),
-        DurationSeconds = reader.IsDBNull(8) ? null : reader.GetDouble(8),
-        Network = ReadNullableString(reader, 9),
-        ContactKind = ReadNullableString(reader, 10),
-        Properties = reader.IsDBNull(11) ? null : ParseProperties(reader.GetString(11)),
+        Id = Encoding.UTF8.GetString(row.GetBytes(0)),
+        Type = (EventType)row.GetInt64(1),
+        OccurredAt = new DateTimeOffset(row.GetInt64(2), TimeSpan.Zero),
+        HubId = strings.Get(row.GetBytes(3)),
+        MediaId = row.IsNull(4) ? null : strings.Get(row.GetBytes(4)),
+        VisitorId = row.IsNull(5) ? null : Encoding.UTF8.GetString(row.GetBytes(5)),
+        SessionId = row.IsNull(6) ? null : Encoding.UTF8.GetString(row.GetBytes(6)),
+        Page = row.IsNull(7) ? null : (int)row.GetInt64(7),
+        DurationSeconds = row.IsNull(8) ? null : row.GetDouble(8),
+        Network = row.IsNull(9) ? null : strings.Get(row.GetBytes(9)),
+        ContactKind = row.IsNull(10) ? null : strings.Get(row.GetBytes(10)),
+        Properties = row.IsNull(11) ? null : ParseProperties(row.GetBytes(11)),
     };
 
-    private static string? ReadNullableString(SqliteDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    private static JsonElement ParseProperties(string json)
+    private static JsonElement ParseProperties(ReadOnlySpan<byte> json)
     {
-        using var document = JsonDocument.Parse(json);
+        var reader = new Utf8JsonReader(json);
+        using var document = JsonDocument.ParseValue(ref reader);
         return document.RootElement.Clone();
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.View.Contracts;
@@ -9,50 +8,50 @@ using Microsoft.Extensions.Options;
 namespace LambdaStats.Modules.Storage.Sqlite;
 
 /// <summary>
-/// <see cref="IViewStore"/> on a SQLite file (<c>views.db</c>). Each row stores its key in
-/// k0..k3, with the hub in k0 and the empty string in positions past the aggregation's key
-/// length, and its state as <see cref="AggregateRow.SerializeState"/> wrote it.
+/// <see cref="IViewStore"/> on a SQLite file (<c>views.db</c>). Each table row holds one hub of one
+/// bucket of one aggregation: the hub in <c>hub</c>, and every key of that hub with its state in
+/// <c>block</c>, in the binary form of <see cref="ViewBlockCodec"/>. A bucket replaced with no key
+/// of a hub has no row for that hub.
 /// </summary>
 /// <remarks>
-/// <see cref="CommitAsync"/> writes all rows and the frontier in one transaction, so a crash
+/// <see cref="CommitAsync"/> writes all blocks and the frontier in one transaction, so a crash
 /// leaves either the old or the new state. The writer runs with <c>synchronous=FULL</c>, so a
 /// commit also survives an operating system crash or power failure once it returns.
+/// Schema version 1 stored one row per key with a JSON state. Views are derived data, so opening
+/// such a file drops its views and frontiers, and every aggregation is backfilled from the events.
 /// </remarks>
-internal sealed class SqliteViewStore : IViewStore, IDisposable
+internal sealed partial class SqliteViewStore : IViewStore, IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
-    private static readonly string[] KeyColumns = ["k0", "k1", "k2", "k3"];
+    /// <summary>Strings kept by the pool of one read: enough for the media of a large hub.</summary>
+    private const int PooledStringsPerRead = 100_000;
 
-    private static readonly BucketTable HourlyRows = new("hourly_rows", "hour", "hours");
+    private static readonly BucketTable HourlyBlocks = new("hourly_blocks", "hour", "hours");
 
-    private static readonly BucketTable DailyRows = new("daily_rows", "day", "days");
+    private static readonly BucketTable DailyBlocks = new("daily_blocks", "day", "days");
 
-    // The primary key (aggregation, bucket, k0..k3) serves the bucket deletes and the reads of a
-    // bucket range. The (aggregation, k0, bucket) indexes serve the reads of one hub.
+    // The primary key (aggregation, bucket, hub) serves the bucket deletes and the reads of a
+    // bucket range. The (aggregation, hub, bucket) indexes serve the reads of one hub.
     private const string Schema = """
-        CREATE TABLE IF NOT EXISTS hourly_rows (
+        CREATE TABLE IF NOT EXISTS hourly_blocks (
             aggregation TEXT NOT NULL,
             hour INTEGER NOT NULL,
-            k0 TEXT NOT NULL,
-            k1 TEXT NOT NULL,
-            k2 TEXT NOT NULL,
-            k3 TEXT NOT NULL,
-            state BLOB NOT NULL,
-            PRIMARY KEY (aggregation, hour, k0, k1, k2, k3)
+            hub TEXT NOT NULL,
+            key_count INTEGER NOT NULL,
+            block BLOB NOT NULL,
+            PRIMARY KEY (aggregation, hour, hub)
         ) STRICT;
-        CREATE INDEX IF NOT EXISTS hourly_rows_hub ON hourly_rows (aggregation, k0, hour);
-        CREATE TABLE IF NOT EXISTS daily_rows (
+        CREATE INDEX IF NOT EXISTS hourly_blocks_hub ON hourly_blocks (aggregation, hub, hour);
+        CREATE TABLE IF NOT EXISTS daily_blocks (
             aggregation TEXT NOT NULL,
             day INTEGER NOT NULL,
-            k0 TEXT NOT NULL,
-            k1 TEXT NOT NULL,
-            k2 TEXT NOT NULL,
-            k3 TEXT NOT NULL,
-            state BLOB NOT NULL,
-            PRIMARY KEY (aggregation, day, k0, k1, k2, k3)
+            hub TEXT NOT NULL,
+            key_count INTEGER NOT NULL,
+            block BLOB NOT NULL,
+            PRIMARY KEY (aggregation, day, hub)
         ) STRICT;
-        CREATE INDEX IF NOT EXISTS daily_rows_hub ON daily_rows (aggregation, k0, day);
+        CREATE INDEX IF NOT EXISTS daily_blocks_hub ON daily_blocks (aggregation, hub, day);
         CREATE TABLE IF NOT EXISTS frontiers (
             aggregation TEXT PRIMARY KEY,
             watermark_hour INTEGER NOT NULL,
@@ -61,9 +60,16 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
         ) STRICT;
         """;
 
+    // Schema version 1: one row per key. Dropping the tables drops their indexes.
+    private const string DropVersion1Sql = """
+        DROP TABLE IF EXISTS hourly_rows;
+        DROP TABLE IF EXISTS daily_rows;
+        DELETE FROM frontiers;
+        """;
+
     private const string UpsertFrontierSql = """
         INSERT INTO frontiers (aggregation, watermark_hour, sequence, daily_watermark_day)
-        VALUES ($aggregation, $watermark_hour, $sequence, $daily_watermark_day)
+        VALUES (?1, ?2, ?3, ?4)
         ON CONFLICT (aggregation) DO UPDATE SET
             watermark_hour = excluded.watermark_hour,
             sequence = excluded.sequence,
@@ -72,11 +78,12 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
 
     // Finds each day with hourly rows by one seek per day (MIN over the primary key, starting
     // at the next day's first hour), so the cost grows with the number of days, not of rows.
+    // Parameters: ?1 aggregation, ?2 first hour, ?3 hour after the last.
     internal const string DaysWithHourlyRowsSql = """
         WITH RECURSIVE days (day) AS (
-            SELECT (SELECT MIN(hour) FROM hourly_rows WHERE aggregation = $aggregation AND hour >= $from_hour AND hour < $to_hour) / 24
+            SELECT (SELECT MIN(hour) FROM hourly_blocks WHERE aggregation = ?1 AND hour >= ?2 AND hour < ?3) / 24
             UNION ALL
-            SELECT (SELECT MIN(r.hour) FROM hourly_rows r WHERE r.aggregation = $aggregation AND r.hour >= (days.day + 1) * 24 AND r.hour < $to_hour) / 24
+            SELECT (SELECT MIN(b.hour) FROM hourly_blocks b WHERE b.aggregation = ?1 AND b.hour >= (days.day + 1) * 24 AND b.hour < ?3) / 24
             FROM days
             WHERE days.day IS NOT NULL
         )
@@ -84,9 +91,9 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
         """;
 
     private const string ReadDayHoursSql = """
-        SELECT hour, k0, k1, k2, k3, state
-        FROM hourly_rows
-        WHERE aggregation = $aggregation AND hour >= $from_hour AND hour < $to_hour
+        SELECT hour, hub, block
+        FROM hourly_blocks
+        WHERE aggregation = ?1 AND hour >= ?2 AND hour < ?3
         ORDER BY hour;
         """;
 
@@ -106,7 +113,8 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
             SchemaVersion,
             Schema,
             SqliteSynchronous.Full,
-            logger);
+            logger,
+            DropOldViews);
     }
 
     public string FilePath => database.FilePath;
@@ -117,12 +125,10 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
 
         using var connection = database.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT watermark_hour, sequence, daily_watermark_day FROM frontiers WHERE aggregation = $aggregation;";
-        command.Parameters.AddWithValue("$aggregation", aggregation);
-        using var reader = command.ExecuteReader();
-        var frontier = reader.Read()
-            ? new BatchFrontier(new UtcHour(reader.GetInt64(0)), reader.GetInt64(1), new UtcDay(reader.GetInt64(2)))
+        using var statement = new SqliteRawStatement(connection, "SELECT watermark_hour, sequence, daily_watermark_day FROM frontiers WHERE aggregation = ?1;");
+        statement.Bind(1, aggregation);
+        var frontier = statement.Step()
+            ? new BatchFrontier(new UtcHour(statement.GetInt64(0)), statement.GetInt64(1), new UtcDay(statement.GetInt64(2)))
             : BatchFrontier.Initial;
         return Task.FromResult(frontier);
     }
@@ -152,10 +158,10 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
     }
 
     public Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken) =>
-        Task.FromResult(ReadRows(HourlyRows, aggregation, filter, from.Index, to.Index, cancellationToken));
+        Task.FromResult(ReadRows(HourlyBlocks, aggregation, filter, from.Index, to.Index, cancellationToken));
 
     public Task<IReadOnlyList<KeyedRow>> ReadDaysAsync(AggregationDefinition aggregation, KeyFilter filter, UtcDay from, UtcDay to, CancellationToken cancellationToken) =>
-        Task.FromResult(ReadRows(DailyRows, aggregation, filter, from.Index, to.Index, cancellationToken));
+        Task.FromResult(ReadRows(DailyBlocks, aggregation, filter, from.Index, to.Index, cancellationToken));
 
     public Task<IReadOnlyList<UtcDay>> GetDaysWithHourlyRowsAsync(AggregationDefinition aggregation, UtcDay from, UtcDay to, CancellationToken cancellationToken)
     {
@@ -167,17 +173,15 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
         }
 
         using var connection = database.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = DaysWithHourlyRowsSql;
-        command.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
-        command.Parameters.AddWithValue("$from_hour", FirstHourIndex(from.Index));
-        command.Parameters.AddWithValue("$to_hour", FirstHourIndex(to.Index));
+        using var statement = new SqliteRawStatement(connection, DaysWithHourlyRowsSql);
+        statement.Bind(1, aggregation.ViewId);
+        statement.Bind(2, FirstHourIndex(from.Index));
+        statement.Bind(3, FirstHourIndex(to.Index));
 
         var result = new List<UtcDay>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        while (statement.Step())
         {
-            result.Add(new UtcDay(reader.GetInt64(0)));
+            result.Add(new UtcDay(statement.GetInt64(0)));
         }
 
         return Task.FromResult<IReadOnlyList<UtcDay>>(result);
@@ -189,19 +193,19 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
 
         using var connection = database.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = ReadDayHoursSql;
-        command.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
-        command.Parameters.AddWithValue("$from_hour", FirstHourIndex(day.Index));
-        command.Parameters.AddWithValue("$to_hour", FirstHourIndex(Math.Min(day.Index, DayIndexLimit) + 1));
+        using var statement = new SqliteRawStatement(connection, ReadDayHoursSql);
+        statement.Bind(1, aggregation.ViewId);
+        statement.Bind(2, FirstHourIndex(day.Index));
+        statement.Bind(3, FirstHourIndex(Math.Min(day.Index, DayIndexLimit) + 1));
 
+        var strings = new Utf8StringPool(PooledStringsPerRead);
         var result = new List<BucketRows<UtcHour>>();
         Dictionary<AggregationKey, AggregateRow>? rows = null;
+        Action<AggregationKey, AggregateRow> add = (key, row) => rows!.Add(key, row);
         long currentHour = -1;
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        while (statement.Step())
         {
-            var hour = reader.GetInt64(0);
+            var hour = statement.GetInt64(0);
             if (rows is null || hour != currentHour)
             {
                 rows = new Dictionary<AggregationKey, AggregateRow>();
@@ -209,7 +213,8 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
                 result.Add(new BucketRows<UtcHour>(new UtcHour(hour), rows));
             }
 
-            rows.Add(ReadKey(reader, 1, aggregation.Key.Count), ReadState(reader, 5, aggregation));
+            var hub = strings.Get(statement.GetBytes(1));
+            ViewBlockCodec.Read(statement.GetBytes(2), aggregation, hub, null, strings, add);
         }
 
         return Task.FromResult<IReadOnlyList<BucketRows<UtcHour>>>(result);
@@ -219,6 +224,15 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
 
     /// <summary>Returns the index of the first hour of day <paramref name="dayIndex"/>, capped just past the last valid hour.</summary>
     private static long FirstHourIndex(long dayIndex) => Math.Min(dayIndex, DayIndexLimit) * 24;
+
+    private void DropOldViews(SqliteConnection connection, SqliteTransaction transaction, long storedVersion, string filePath)
+    {
+        Log.OldViewsDropped(logger, filePath, storedVersion, SchemaVersion);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = DropVersion1Sql;
+        command.ExecuteNonQuery();
+    }
 
     private int Commit(
         AggregationDefinition aggregation,
@@ -233,8 +247,9 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
         // Disposing the transaction without Commit rolls back every bucket written so far, so
         // an exception or a cancellation part way through leaves the previous state.
         using var transaction = connection.BeginTransaction();
+        var buffer = new ViewBlockBuffer();
         var rowCount = 0;
-        using (var writer = new BucketWriter(connection, transaction, HourlyRows, aggregation, outputTypes))
+        using (var writer = new BucketWriter(connection, HourlyBlocks, aggregation, outputTypes, buffer))
         {
             foreach (var bucket in hours)
             {
@@ -243,7 +258,7 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
             }
         }
 
-        using (var writer = new BucketWriter(connection, transaction, DailyRows, aggregation, outputTypes))
+        using (var writer = new BucketWriter(connection, DailyBlocks, aggregation, outputTypes, buffer))
         {
             foreach (var bucket in days)
             {
@@ -252,15 +267,13 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
             }
         }
 
-        using (var upsert = connection.CreateCommand())
+        using (var upsert = new SqliteRawStatement(connection, UpsertFrontierSql))
         {
-            upsert.Transaction = transaction;
-            upsert.CommandText = UpsertFrontierSql;
-            upsert.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
-            upsert.Parameters.AddWithValue("$watermark_hour", frontier.Watermark.Index);
-            upsert.Parameters.AddWithValue("$sequence", frontier.Sequence);
-            upsert.Parameters.AddWithValue("$daily_watermark_day", frontier.DailyWatermark.Index);
-            upsert.ExecuteNonQuery();
+            upsert.Bind(1, aggregation.ViewId);
+            upsert.Bind(2, frontier.Watermark.Index);
+            upsert.Bind(3, frontier.Sequence);
+            upsert.Bind(4, frontier.DailyWatermark.Index);
+            upsert.Execute();
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -273,21 +286,8 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
         ArgumentNullException.ThrowIfNull(aggregation);
         ArgumentNullException.ThrowIfNull(filter);
         cancellationToken.ThrowIfCancellationRequested();
-        if (to <= from)
+        foreach (var condition in filter.Others)
         {
-            return [];
-        }
-
-        using var connection = database.OpenReader();
-        using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT k0, k1, k2, k3, state FROM {table.Name} WHERE aggregation = $aggregation AND k0 = $hub AND {table.BucketColumn} >= $from AND {table.BucketColumn} < $to");
-        command.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
-        command.Parameters.AddWithValue("$hub", filter.HubId);
-        command.Parameters.AddWithValue("$from", from);
-        command.Parameters.AddWithValue("$to", to);
-        for (var i = 0; i < filter.Others.Count; i++)
-        {
-            var condition = filter.Others[i];
             if (condition.Index < 0 || condition.Index >= aggregation.Key.Count)
             {
                 throw new ArgumentOutOfRangeException(
@@ -295,91 +295,99 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
                     condition.Index,
                     $"The filter names key position {condition.Index}, but aggregation '{aggregation.Name}' has {aggregation.Key.Count} key fields.");
             }
-
-            // The column name comes from a fixed list, and the value is a parameter.
-            sql.Append($" AND {KeyColumns[condition.Index]} = $v{i}");
-            command.Parameters.AddWithValue($"$v{i}", condition.Value);
         }
 
-        command.CommandText = sql.ToString();
-        var result = new List<KeyedRow>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        // A condition on position 0 repeats the hub: it matches all of the hub's rows or none.
+        if (to <= from || filter.Others.Any(condition => condition.Index == 0 && !string.Equals(condition.Value, filter.HubId, StringComparison.Ordinal)))
         {
-            result.Add(new KeyedRow(ReadKey(reader, 0, aggregation.Key.Count), ReadState(reader, 4, aggregation)));
+            return [];
+        }
+
+        var conditions = ViewBlockCodec.EncodeConditions(new KeyFilter(filter.HubId, filter.Others.Where(condition => condition.Index > 0).ToArray()));
+        using var connection = database.OpenReader();
+        using var statement = new SqliteRawStatement(connection, table.SelectHubRangeSql);
+        statement.Bind(1, aggregation.ViewId);
+        statement.Bind(2, filter.HubId);
+        statement.Bind(3, from);
+        statement.Bind(4, to);
+
+        var strings = new Utf8StringPool(PooledStringsPerRead);
+        var result = new List<KeyedRow>();
+        Action<AggregationKey, AggregateRow> add = (key, row) => result.Add(new KeyedRow(key, row));
+        while (statement.Step())
+        {
+            ViewBlockCodec.Read(statement.GetBytes(0), aggregation, filter.HubId, conditions, strings, add);
         }
 
         return result;
     }
 
-    private static AggregationKey ReadKey(SqliteDataReader reader, int firstOrdinal, int keyCount)
+    /// <summary>A blocks table, its bucket column, and the parameter of <see cref="CommitAsync"/> that fills it.</summary>
+    private sealed record BucketTable(string Name, string BucketColumn, string ParameterName)
     {
-        var values = new string[keyCount];
-        for (var i = 0; i < keyCount; i++)
-        {
-            values[i] = reader.GetString(firstOrdinal + i);
-        }
+        /// <summary>Parameters: ?1 aggregation, ?2 hub, ?3 first bucket, ?4 bucket after the last.</summary>
+        public string SelectHubRangeSql { get; } =
+            $"SELECT block FROM {Name} WHERE aggregation = ?1 AND hub = ?2 AND {BucketColumn} >= ?3 AND {BucketColumn} < ?4;";
 
-        return new AggregationKey(values);
+        /// <summary>Parameters: ?1 aggregation, ?2 bucket.</summary>
+        public string DeleteBucketSql { get; } = $"DELETE FROM {Name} WHERE aggregation = ?1 AND {BucketColumn} = ?2;";
+
+        /// <summary>Parameters: ?1 aggregation, ?2 bucket, ?3 hub, ?4 key count, ?5 block.</summary>
+        public string InsertSql { get; } = $"INSERT INTO {Name} (aggregation, {BucketColumn}, hub, key_count, block) VALUES (?1, ?2, ?3, ?4, ?5);";
     }
 
-    private static AggregateRow ReadState(SqliteDataReader reader, int ordinal, AggregationDefinition aggregation) =>
-        AggregateRow.DeserializeState(aggregation, reader.GetFieldValue<byte[]>(ordinal));
-
-    /// <summary>A rows table, its bucket column, and the parameter of <see cref="CommitAsync"/> that fills it.</summary>
-    private sealed record BucketTable(string Name, string BucketColumn, string ParameterName);
-
-    /// <summary>Replaces the rows of one bucket at a time, with two prepared statements.</summary>
+    /// <summary>Replaces the blocks of one bucket at a time, with two prepared statements.</summary>
     private sealed class BucketWriter : IDisposable
     {
         private readonly AggregationDefinition aggregation;
         private readonly Type[] outputTypes;
         private readonly string parameterName;
-        private readonly SqliteCommand delete;
-        private readonly SqliteCommand insert;
-        private readonly SqliteParameter deleteBucket;
-        private readonly SqliteParameter insertBucket;
-        private readonly SqliteParameter[] keys;
-        private readonly SqliteParameter state;
+        private readonly ViewBlockBuffer buffer;
+        private readonly SqliteRawStatement delete;
+        private readonly SqliteRawStatement insert;
 
-        public BucketWriter(SqliteConnection connection, SqliteTransaction transaction, BucketTable table, AggregationDefinition aggregation, Type[] outputTypes)
+        public BucketWriter(SqliteConnection connection, BucketTable table, AggregationDefinition aggregation, Type[] outputTypes, ViewBlockBuffer buffer)
         {
             this.aggregation = aggregation;
             this.outputTypes = outputTypes;
+            this.buffer = buffer;
             parameterName = table.ParameterName;
+            delete = new SqliteRawStatement(connection, table.DeleteBucketSql);
+            insert = new SqliteRawStatement(connection, table.InsertSql);
 
-            delete = connection.CreateCommand();
-            delete.Transaction = transaction;
-            delete.CommandText = $"DELETE FROM {table.Name} WHERE aggregation = $aggregation AND {table.BucketColumn} = $bucket;";
-            delete.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
-            deleteBucket = delete.Parameters.Add("$bucket", SqliteType.Integer);
-
-            insert = connection.CreateCommand();
-            insert.Transaction = transaction;
-            insert.CommandText = $"INSERT INTO {table.Name} (aggregation, {table.BucketColumn}, k0, k1, k2, k3, state) VALUES ($aggregation, $bucket, $k0, $k1, $k2, $k3, $state);";
-            insert.Parameters.AddWithValue("$aggregation", aggregation.ViewId);
-            insertBucket = insert.Parameters.Add("$bucket", SqliteType.Integer);
-            keys = KeyColumns.Select(column => insert.Parameters.Add("$" + column, SqliteType.Text)).ToArray();
-            state = insert.Parameters.Add("$state", SqliteType.Blob);
+            // SQLite keeps bound values across executions.
+            delete.Bind(1, aggregation.ViewId);
+            insert.Bind(1, aggregation.ViewId);
         }
 
-        /// <summary>Deletes the bucket's rows, inserts <paramref name="rows"/> and returns how many it inserted.</summary>
+        /// <summary>Deletes the bucket's blocks, writes one block per hub of <paramref name="rows"/> and returns how many keys it wrote.</summary>
         public int Replace(long bucket, IReadOnlyDictionary<AggregationKey, AggregateRow> rows)
         {
-            deleteBucket.Value = bucket;
-            delete.ExecuteNonQuery();
-
-            insertBucket.Value = bucket;
-            foreach (var (key, row) in rows)
+            var hubs = new Dictionary<string, List<KeyValuePair<AggregationKey, AggregateRow>>>(StringComparer.Ordinal);
+            foreach (var pair in rows)
             {
-                Validate(bucket, key, row);
-                for (var i = 0; i < keys.Length; i++)
+                Validate(bucket, pair.Key, pair.Value);
+                if (!hubs.TryGetValue(pair.Key[0], out var hubRows))
                 {
-                    keys[i].Value = i < key.Count ? key[i] : string.Empty;
+                    hubRows = [];
+                    hubs.Add(pair.Key[0], hubRows);
                 }
 
-                state.Value = row.SerializeState();
-                insert.ExecuteNonQuery();
+                hubRows.Add(pair);
+            }
+
+            delete.Bind(2, bucket);
+            delete.Execute();
+
+            foreach (var (hub, hubRows) in hubs)
+            {
+                buffer.Clear();
+                ViewBlockCodec.Write(buffer, hubRows);
+                insert.Bind(2, bucket);
+                insert.Bind(3, hub);
+                insert.Bind(4, hubRows.Count);
+                insert.Bind(5, buffer.Written);
+                insert.Execute();
             }
 
             return rows.Count;
@@ -417,5 +425,11 @@ internal sealed class SqliteViewStore : IViewStore, IDisposable
                 }
             }
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "The view store {Path} has schema version {StoredVersion}, this build writes version {SchemaVersion}; its views and frontiers were dropped, and every aggregation is backfilled from the event store")]
+        public static partial void OldViewsDropped(ILogger logger, string path, long storedVersion, int schemaVersion);
     }
 }

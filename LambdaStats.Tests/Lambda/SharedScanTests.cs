@@ -1,0 +1,80 @@
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LambdaStats.Tests.Lambda;
+
+/// <summary>Aggregations of one event type read each hour's events once between them, and each still gets its own exact views.</summary>
+[TestFixture]
+public sealed class SharedScanTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 5, 20, 12, 10, 0, TimeSpan.Zero);
+
+    [Test]
+    public async Task HourlyBatch_TwoAggregationsOfOneType_ScansEachHourOnce()
+    {
+        var clock = new FakeTimeProvider(Now.AddHours(-4));
+        var events = new ScanCountingEventStore(new InMemoryEventStore());
+        var configuration = TestConfiguration.WithOpensByHub();
+        await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock, configuration: configuration);
+        await harness.StartAsync();
+        var opens = 0;
+        for (var t = Now.AddHours(-4); t < Now; t = t.AddMinutes(13), opens++)
+        {
+            clock.SetUtcNow(t);
+            await harness.IngestAsync(new LambdaEvent { Id = $"o{opens}", Type = EventType.MediaOpened, OccurredAt = t, HubId = "h1", MediaId = $"m{opens % 3}" });
+        }
+
+        clock.SetUtcNow(Now);
+        events.ClearScans();
+        await harness.RunHourlyAsync();
+        var scannedHours = events.ScannedHours(EventType.MediaOpened);
+
+        var byHub = await harness.QueryAsync("opensByHub", "h1", Now.AddDays(-1), Now.AddHours(1));
+        var byMedia = await harness.QueryAsync("mediaConsultations", "h1", Now.AddDays(-1), Now.AddHours(1));
+        var closedHours = Enumerable.Range(0, 4).Select(i => UtcHour.Containing(Now).AddHours(i - 4)).ToArray();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(scannedHours, Is.EqualTo(closedHours), "one scan per closed hour for both aggregations");
+            Assert.That(byHub.Frontier.Watermark, Is.EqualTo(UtcHour.Containing(Now)));
+            Assert.That(byMedia.Frontier.Watermark, Is.EqualTo(UtcHour.Containing(Now)));
+            Assert.That(((CountAccumulator)byHub.Totals.Outputs[0]).Value, Is.EqualTo(opens));
+            Assert.That(((CountAccumulator)byMedia.Totals.Outputs[0]).Value, Is.EqualTo(opens));
+        }
+    }
+
+    /// <summary>Records the first hour of every scan, per event type. The batch scans several types at once, so the record is locked.</summary>
+    private sealed class ScanCountingEventStore(IEventStore inner) : DelegatingEventStore(inner)
+    {
+        private readonly Lock sync = new();
+        private readonly List<(EventType Type, UtcHour Hour)> scans = [];
+
+        public void ClearScans()
+        {
+            lock (sync)
+            {
+                scans.Clear();
+            }
+        }
+
+        public IReadOnlyList<UtcHour> ScannedHours(EventType type)
+        {
+            lock (sync)
+            {
+                return scans.Where(scan => scan.Type == type).Select(scan => scan.Hour).ToList();
+            }
+        }
+
+        public override IAsyncEnumerable<LambdaEvent> ScanAsync(EventType type, DateTimeOffset from, DateTimeOffset to, long afterSequence, long upToSequence, CancellationToken cancellationToken)
+        {
+            lock (sync)
+            {
+                scans.Add((type, UtcHour.Containing(from)));
+            }
+
+            return base.ScanAsync(type, from, to, afterSequence, upToSequence, cancellationToken);
+        }
+    }
+}
