@@ -22,14 +22,15 @@ internal static class IngestStagesHarness
         try
         {
             var random = new Random(42);
-            var templates = Enumerable.Range(0, 16).Select(_ => EventBatchTemplate.Create("stages00", batchSize, 100, 10_000, random)).ToArray();
+            var writer = new EventBatchWriter("stages00", hubs: 100, media: 10_000, visitors: 1_000_000);
             var batches = events / batchSize;
             var bodies = new byte[batches][];
+            var buffer = new byte[writer.MaxBodyLength(batchSize)];
             var now = DateTimeOffset.UtcNow;
             for (var i = 0; i < batches; i++)
             {
-                bodies[i] = new byte[templates[i % templates.Length].Length];
-                templates[i % templates.Length].Write(bodies[i], (long)i * batchSize, now.AddMinutes(-1));
+                var length = writer.Write(buffer, (long)i * batchSize, batchSize, now.AddMinutes(-1), random);
+                bodies[i] = buffer[..length];
             }
 
             await using var host = new ModuleHost(directory, TimeProvider.System);

@@ -31,13 +31,12 @@ internal static class LoadGenerator
         var rate = options.Long("rate", 0);
         var hubs = options.Int("hubs", 100);
         var media = options.Int("media", 10_000);
+        var visitors = options.Int("visitors", 1_000_000);
         var runId = options.String("run-id", Guid.NewGuid().ToString("N")[..8]);
 
-        // NOTE: requests reuse these 16 templates, so a run carries at most 16 × batch distinct
-        // (type, hub, media) combinations, and the speed layer keeps far fewer keys than a real
-        // load with the same hub and media counts would create.
-        var random = new Random(42);
-        var templates = Enumerable.Range(0, 16).Select(_ => EventBatchTemplate.Create(runId, batchSize, hubs, media, random)).ToArray();
+        // Each request draws the type, hub, media, page and visitor of every event anew, so the
+        // speed layer sees as many distinct keys as these populations give.
+        var writer = new EventBatchWriter(runId, hubs, media, visitors);
 
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var client = new HttpClient(handler) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
@@ -47,9 +46,10 @@ internal static class LoadGenerator
         var clock = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
         {
-            var buffer = new byte[templates.Max(t => t.Length)];
+            var buffer = new byte[writer.MaxBodyLength(batchSize)];
+            var random = new Random(42 + worker);
             var latencies = new List<double>();
-            for (var request = worker; ; request += concurrency)
+            while (true)
             {
                 var first = Interlocked.Add(ref next, batchSize) - batchSize;
                 if (first >= maxEvents || clock.Elapsed >= maxDuration || totals.ServiceGone)
@@ -69,9 +69,8 @@ internal static class LoadGenerator
                     }
                 }
 
-                var template = templates[request % templates.Length];
-                template.Write(buffer, first, DateTimeOffset.UtcNow);
-                using var content = new ByteArrayContent(buffer, 0, template.Length);
+                var length = writer.Write(buffer, first, batchSize, DateTimeOffset.UtcNow, random);
+                using var content = new ByteArrayContent(buffer, 0, length);
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 
                 var started = clock.Elapsed;
@@ -88,7 +87,7 @@ internal static class LoadGenerator
 
                     using var document = JsonDocument.Parse(text);
                     var root = document.RootElement;
-                    totals.Add(template.EventCount, root.GetProperty("accepted").GetInt64(), root.GetProperty("duplicates").GetInt64(), root.GetProperty("rejected").GetArrayLength());
+                    totals.Add(batchSize, root.GetProperty("accepted").GetInt64(), root.GetProperty("duplicates").GetInt64(), root.GetProperty("rejected").GetArrayLength());
                 }
                 catch (HttpRequestException exception) when (exception.HttpRequestError == HttpRequestError.ConnectionError)
                 {
@@ -124,6 +123,9 @@ internal static class LoadGenerator
             batchSize,
             concurrency,
             rate,
+            hubs,
+            media,
+            visitors,
         };
         Console.WriteLine(JsonSerializer.Serialize(summary));
         return totals.Errors == 0 ? 0 : 1;

@@ -18,8 +18,8 @@ const string Usage = """
       sqlite-insert What SQLite costs per inserted row, below the event store. --rows (200000)
       batch        One hourly batch over one hour of events. --events (1000000) --repeat (3)
       speed-memory Managed bytes per live key and hour in the speed layer. --keys (10000) --hours (24) --visitors (0: no visitor ids)
-      soak         Sustained ingest, service RSS sampled over time. --seconds (600) --rate (50000 events/s) --csv PATH
-      loadgen      The load generator that ingest, freshness and soak start as a separate process. --url --events --seconds --rate
+      soak         Sustained ingest; service RSS, managed heap and batch watermark sampled over time. --seconds (600) --rate (10000 events/s) --sample-seconds (10) --warmup-seconds (60) --max-rss-mib (12288, stops the load above it) --csv PATH
+      loadgen      The load generator that ingest, freshness and soak start as a separate process. --url --events --seconds --rate --batch --concurrency; each event draws its hub, media, page and visitor from --hubs (100) --media (10000) --visitors (1000000)
     Every harness that starts the service accepts --web-dll PATH and --keep (keep the work directory).
     """;
 

@@ -41,6 +41,13 @@ internal sealed class LoadGeneratorProcess
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>Kills the load generator; <see cref="WaitAsync"/> then fails, since it prints no summary.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
     public async Task<LoadSummary> WaitAsync()
     {
         await process.WaitForExitAsync();

@@ -10,6 +10,9 @@ namespace LambdaStats.Benchmarks.Support;
 /// </summary>
 internal sealed class ServiceProcess : IAsyncDisposable
 {
+    /// <summary>Format of the UTC time that starts each line of <c>service.log</c>.</summary>
+    public const string LogTimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
     private readonly Process process;
     private readonly StreamWriter log;
 
@@ -26,6 +29,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
     public string DataDirectory { get; }
 
     public int ProcessId => process.Id;
+
+    /// <summary>The service's standard output and error, each line prefixed with its UTC arrival time.</summary>
+    public string LogPath => Path.Combine(Path.GetDirectoryName(DataDirectory)!, "service.log");
 
     /// <summary>Starts the service on a free loopback port and waits until <c>/health/ready</c> returns 200.</summary>
     public static async Task<ServiceProcess> StartAsync(string webDll, string workDirectory, TimeSpan readyTimeout)
@@ -102,8 +108,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
             return;
         }
 
+        // The service's console log has no time, and the soak report needs to place the batch
+        // runs on its memory samples, so each line gets the UTC time at which it arrived.
+        var received = DateTimeOffset.UtcNow.ToString(LogTimeFormat, System.Globalization.CultureInfo.InvariantCulture);
         lock (log)
         {
+            log.Write(received);
+            log.Write(' ');
             log.WriteLine(line);
         }
     }

@@ -62,6 +62,7 @@ public sealed class EventIngestionEndpointTests
             Assert.That((long?)afterBatch["totals"]!["consultations"], Is.EqualTo(1), "answer from the batch views");
             Assert.That((long?)consultations["storedEvents"], Is.EqualTo(1), "stored events");
             Assert.That(consultations["speedHours"]!.AsArray().Select(h => (string?)h), Does.Not.Contain(HourText(occurredAt)), "the event's hour is no longer in the speed layer");
+            Assert.That((long?)status["memory"]!["managedHeapBytes"], Is.GreaterThan(0), "managed heap in the status");
         }
     }
 

@@ -76,12 +76,25 @@ internal static class AdminEndpoints
             detail: detail,
             extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
 
+    /// <summary>
+    /// Returns the state of every aggregation and the process's managed memory: the bytes the GC
+    /// counts as allocated now, the heap size and committed bytes after the last collection, and
+    /// the number of gen 2 collections. The memory figures are for soak runs and operators.
+    /// </summary>
     private static async Task<IResult> GetStatusAsync(IStatusQueries status, ISpeedLayer speed, CancellationToken cancellationToken)
     {
         var aggregations = await status.GetStatusAsync(cancellationToken);
+        var gc = GC.GetGCMemoryInfo();
         return Results.Ok(new
         {
             divergences = speed.DivergenceCount,
+            memory = new
+            {
+                managedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
+                heapSizeAfterLastGcBytes = gc.HeapSizeBytes,
+                committedBytes = gc.TotalCommittedBytes,
+                gen2Collections = GC.CollectionCount(2),
+            },
             aggregations = aggregations.Select(a => new
             {
                 aggregation = a.Aggregation,
