@@ -38,18 +38,9 @@ public sealed class ColumnarAnswerTests
             var expected = new Dictionary<AggregationKey, AggregateRow>();
 
             // Cached buckets hold one hub's rows; loose rows come from the speed layer.
-            for (var bucket = 0; bucket < 6; bucket++)
+            foreach (var bucket in RandomBuckets(definition, kinds, index, random, count: 6, maxEvents: 60, media: 12, expected))
             {
-                var rows = RandomRows(definition, random, random.Next(0, 60), media: 12)
-                    .Where(pair => pair.Key[0] == "h1")
-                    .Select(pair => new KeyedRow(pair.Key, pair.Value))
-                    .ToList();
-                foreach (var row in rows)
-                {
-                    Merge(expected, row.Key, row.Row);
-                }
-
-                answer.Add(HubBucket.Build(kinds, index, rows));
+                answer.Add(bucket);
             }
 
             foreach (var (key, row) in RandomRows(definition, random, 40, media: 15).Where(pair => pair.Key[0] == "h1"))
@@ -173,18 +164,9 @@ public sealed class ColumnarAnswerTests
             var expected = new Dictionary<AggregationKey, AggregateRow>();
 
             // Several buckets share keys: an exists output counts each key once over all of them.
-            for (var bucket = 0; bucket < 4; bucket++)
+            foreach (var bucket in RandomBuckets(definition, kinds, index, random, count: 4, maxEvents: 50, media: 6, expected))
             {
-                var rows = RandomRows(definition, random, random.Next(0, 50), media: 6)
-                    .Where(pair => pair.Key[0] == "h1")
-                    .Select(pair => new KeyedRow(pair.Key, pair.Value))
-                    .ToList();
-                foreach (var row in rows)
-                {
-                    Merge(expected, row.Key, row.Row);
-                }
-
-                totals.Add(HubBucket.Build(kinds, index, rows));
+                totals.Add(bucket);
             }
 
             foreach (var (key, row) in RandomRows(definition, random, 30, media: 8))
@@ -196,6 +178,35 @@ public sealed class ColumnarAnswerTests
             var (expectedTotals, _) = ReduceRowByRow(definition, expected, filter, -1, 0);
             Assert.That(Json(totals.Total, definition), Is.EqualTo(Json(expectedTotals, definition)), $"seed {seed}");
         }
+    }
+
+    /// <summary>Builds random buckets of hub h1 and merges their rows into <paramref name="expected"/> as well.</summary>
+    private static List<HubBucket> RandomBuckets(
+        AggregationDefinition definition,
+        ColumnKind[] kinds,
+        HubKeyIndex index,
+        Random random,
+        int count,
+        int maxEvents,
+        int media,
+        Dictionary<AggregationKey, AggregateRow> expected)
+    {
+        var buckets = new List<HubBucket>(count);
+        for (var bucket = 0; bucket < count; bucket++)
+        {
+            var rows = RandomRows(definition, random, random.Next(0, maxEvents), media)
+                .Where(pair => pair.Key[0] == "h1")
+                .Select(pair => new KeyedRow(pair.Key, pair.Value))
+                .ToList();
+            foreach (var row in rows)
+            {
+                Merge(expected, row.Key, row.Row);
+            }
+
+            buckets.Add(HubBucket.Build(kinds, index, rows));
+        }
+
+        return buckets;
     }
 
     private static void Merge(Dictionary<AggregationKey, AggregateRow> rows, AggregationKey key, AggregateRow row)
