@@ -35,7 +35,7 @@ internal static class LoadGenerator
         var runId = options.String("run-id", Guid.NewGuid().ToString("N")[..8]);
 
         // Each request draws the type, hub, media, page and visitor of every event anew, so the
-        // speed layer sees as many distinct keys as these populations give.
+        // speed layer receives as many distinct keys as these populations give.
         var writer = new EventBatchWriter(runId, hubs, media, visitors);
 
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };

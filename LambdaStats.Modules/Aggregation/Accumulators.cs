@@ -130,24 +130,36 @@ public sealed class ProjectionAddAccumulator(EventField groupBy, EventField? fie
 
     public override void Add(LambdaEvent e)
     {
-        var group = EventFields.GetString(e, groupBy);
+        if (TryReadGroup(e, groupBy, field, out var group, out var amount))
+        {
+            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(groups, group, out _) += amount;
+        }
+    }
+
+    /// <summary>
+    /// Reads the group and the amount that an event adds to a projection: false when the event
+    /// lacks the group field, or the numeric field when one is set. Without a numeric field the amount is 1.
+    /// </summary>
+    internal static bool TryReadGroup(LambdaEvent e, EventField groupBy, EventField? field, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? group, out double amount)
+    {
+        amount = 1;
+        group = EventFields.GetString(e, groupBy);
         if (group is null)
         {
-            return;
+            return false;
         }
 
-        double amount = 1;
         if (field is { } numericField)
         {
             if (EventFields.GetNumber(e, numericField) is not { } number)
             {
-                return;
+                return false;
             }
 
             amount = number;
         }
 
-        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(groups, group, out _) += amount;
+        return true;
     }
 
     /// <summary>Adds <paramref name="amount"/> to the sum of <paramref name="group"/>, for states kept outside accumulators.</summary>

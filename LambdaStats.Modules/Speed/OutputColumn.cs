@@ -142,25 +142,10 @@ internal abstract class OutputColumn
 
         public override void Add(int row, LambdaEvent e)
         {
-            // The same checks, in the same order, as ProjectionAddAccumulator.Add.
-            var group = EventFields.GetString(e, groupBy);
-            if (group is null)
+            if (ProjectionAddAccumulator.TryReadGroup(e, groupBy, field, out var group, out var amount))
             {
-                return;
+                SumOf(row, group) += amount;
             }
-
-            double amount = 1;
-            if (field is { } numericField)
-            {
-                if (EventFields.GetNumber(e, numericField) is not { } number)
-                {
-                    return;
-                }
-
-                amount = number;
-            }
-
-            SumOf(row, group) += amount;
         }
 
         public override Accumulator ToAccumulator(int row)

@@ -357,7 +357,7 @@ internal sealed partial class AggregationQueryService(
         return UtcHour.IsOnTheHour(instant) ? hour : hour.Next;
     }
 
-    /// <summary>The merged rows of the period, the totals of each series point, and what the result says about its completeness.</summary>
+    /// <summary>The merged rows of the period, the totals of each series point, and the completeness fields of the result.</summary>
     private sealed record Composition(
         BatchFrontier Frontier,
         ColumnarAnswer Period,

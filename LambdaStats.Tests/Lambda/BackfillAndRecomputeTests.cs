@@ -86,7 +86,7 @@ public sealed class BackfillAndRecomputeTests
 
         // Damage one hour's view behind the batch layer's back, as a faulty deployment might. The
         // write goes through the service's view store, as any writer in the process does, so the
-        // view cache in front of the store sees it.
+        // view cache in front of the store drops the damaged hour.
         var definition = harness.Services.GetRequiredService<LambdaStats.Modules.Aggregation.AggregationCatalog>().Get("mediaConsultations");
         var frontier = await views.GetFrontierAsync(definition.ViewId, CancellationToken.None);
         var damaged = UtcHour.Containing(Now.AddHours(-30));

@@ -36,7 +36,7 @@ public sealed class ReferenceTimelineTests
         events = new InMemoryEventStore();
         views = new CommitGate(new InMemoryViewStore());
         // The view cache is off so that every query reads its buckets from the store, where the
-        // test sees which ones it asked for.
+        // test records which ones it requested.
         var configuration = new ConfigurationBuilder()
             .AddConfiguration(TestConfiguration.Shipped)
             .AddInMemoryCollection(new Dictionary<string, string?> { ["View:Cache:MaxMegabytes"] = "0" })

@@ -13,7 +13,7 @@ public sealed class SharedScanTests
     private static readonly DateTimeOffset Now = new(2026, 5, 20, 12, 10, 0, TimeSpan.Zero);
 
     [Test]
-    public async Task HourlyBatch_TwoAggregationsOfOneType_ScansEachHourOnce()
+    public async Task HourlyBatch_SharedType_ScansOnce()
     {
         var clock = new FakeTimeProvider(Now.AddHours(-4));
         var events = new ScanCountingEventStore(new InMemoryEventStore());

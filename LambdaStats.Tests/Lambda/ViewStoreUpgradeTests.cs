@@ -23,7 +23,7 @@ public sealed class ViewStoreUpgradeTests
     private static readonly string[] Aggregations = ["mediaConsultations", "pageViews", "hubVisits"];
 
     [Test]
-    public async Task OldFormatViews_Opened_DroppedAndBackfilledWithSameAnswers()
+    public async Task OldFormatViews_DroppedAndBackfilled()
     {
         using var directory = new TemporaryDirectory();
         var clock = new FakeTimeProvider(Now.AddDays(-2));
@@ -84,7 +84,7 @@ public sealed class ViewStoreUpgradeTests
         }
     }
 
-    /// <summary>Replaces views.db by a file of schema version 1 whose rows and frontiers would give wrong answers if read.</summary>
+    /// <summary>Replaces views.db by a file of schema version 1 whose rows and frontiers would give wrong results if read.</summary>
     private static void WriteVersion1Views(string path)
     {
         foreach (var file in new[] { path, path + "-wal", path + "-shm" })

@@ -6,7 +6,7 @@ namespace LambdaStats.Tests.Speed;
 public sealed class RowStringPoolTests
 {
     [Test]
-    public void Acquire_EqualValueInOtherInstance_ReturnsFirstInstance()
+    public void Acquire_EqualValue_ReturnsFirst()
     {
         var pool = new RowStringPool();
         var first = new string("media-1".AsSpan());

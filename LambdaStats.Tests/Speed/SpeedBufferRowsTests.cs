@@ -60,7 +60,7 @@ public sealed class SpeedBufferRowsTests
     }
 
     [Test]
-    public void Snapshot_KeyFilterOnSecondField_ReturnsOnlyMatchingRows()
+    public void Snapshot_SecondFieldFilter_MatchesOnly()
     {
         var definition = Definition([EventField.HubId, EventField.MediaId]);
         var events = RandomEvents(5, 500, hours: 1);
@@ -89,7 +89,7 @@ public sealed class SpeedBufferRowsTests
     }
 
     [Test]
-    public void Snapshot_RowsAreCopies_LaterEventsDoNotChangeThem()
+    public void Snapshot_RowsAreCopies()
     {
         var definition = Definition([EventField.HubId, EventField.MediaId]);
         var events = RandomEvents(7, 400, hours: 1);

@@ -466,7 +466,7 @@ public sealed class SqliteEventStoreTests
     }
 
     [Test]
-    public async Task GetHoursWithEventsAsync_SameWindowPerType_ReturnsEachTypesHours()
+    public async Task HoursWithEvents_SameWindow_PerType()
     {
         await store.AppendAsync([Event("o-1", HourStart), Event("v-1", HourStart.AddHours(2), EventType.HubVisited), Event("o-2", HourStart.AddHours(3))], CancellationToken.None);
 
@@ -483,7 +483,7 @@ public sealed class SqliteEventStoreTests
     }
 
     [Test]
-    public async Task GetHoursWithEventsAsync_WindowPastLastSequence_SeesLaterAppends()
+    public async Task HoursWithEvents_OpenWindow_SeesAppends()
     {
         await store.AppendAsync([Event("o-1", HourStart)], CancellationToken.None);
         var before = await store.GetHoursWithEventsAsync(EventType.MediaOpened, Hour, Hour.AddHours(5), 0, 10, HourSearch.BySequence, CancellationToken.None);

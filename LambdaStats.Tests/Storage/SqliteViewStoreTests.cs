@@ -230,7 +230,7 @@ public sealed class SqliteViewStoreTests
     }
 
     [Test]
-    public async Task CommitAsync_EveryAggregatorKindOnThreeFieldKey_RoundTripsState()
+    public async Task Commit_EveryKind_RoundTrips()
     {
         var full = AllKinds.CreateRow();
         for (var i = 0; i < 1_000; i++)
@@ -266,7 +266,7 @@ public sealed class SqliteViewStoreTests
     }
 
     [Test]
-    public async Task CommitAsync_ManyKeysOfOneHub_StoresOneTableRowPerHub()
+    public async Task Commit_ManyKeys_OneRowPerHub()
     {
         var keys = Enumerable.Range(0, 500).Select(i => (Key("hub-1", $"m-{i}"), Row(1 + i % 3))).Append((Key("hub-2", "m-1"), Row(9))).ToArray();
 
@@ -281,7 +281,7 @@ public sealed class SqliteViewStoreTests
     }
 
     [Test]
-    public async Task CommitAsync_HubWithoutKeysInNewRows_DeletesItsBlock()
+    public async Task Commit_EmptyHub_DeletesBlock()
     {
         await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(1)), (Key("hub-2", "m-1"), Row(2)))], [DayRows(Day, (Key("hub-1", "m-1"), Row(3)), (Key("hub-2", "m-1"), Row(4)))]);
 
@@ -298,7 +298,7 @@ public sealed class SqliteViewStoreTests
     }
 
     [Test]
-    public async Task ReadHoursAsync_ConditionsOnLaterKeyFieldsAndOnHub_ReturnMatchingRows()
+    public async Task ReadHours_KeyConditions_FilterRows()
     {
         var row = AllKinds.CreateRow();
         row.Add(Viewed("v-1", page: 1, duration: 1));

@@ -9,7 +9,7 @@ using static LambdaStats.Tests.View.ViewCacheTestSupport;
 namespace LambdaStats.Tests.View;
 
 /// <summary>
-/// The view cache returns what the store behind it would: it reads a bucket once, forgets what a
+/// The view cache returns what the store behind it would: it reads a bucket once, drops what a
 /// commit replaces, never keeps rows that a commit replaced during their read, and stays inside
 /// its budget.
 /// </summary>

@@ -124,7 +124,7 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
     private readonly Lock windowLock = new();
 
     /// <summary>
-    /// The (type, hour) pairs of the last sequence window read. A batch run asks the same window
+    /// The (type, hour) pairs of the last sequence window read. A batch run requests the same window
     /// once per aggregation, and the window's rows never change once its last sequence is stored.
     /// </summary>
     private SequenceWindowHours? lastWindow;
@@ -224,7 +224,7 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
             yield return ReadEvent(statement, strings);
         }
 
-        // The method stays an async iterator, as the interface asks, though it never waits.
+        // The method stays an async iterator, as the interface requires, though it never waits.
         await Task.CompletedTask.ConfigureAwait(false);
     }
 

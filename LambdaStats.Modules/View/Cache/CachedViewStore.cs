@@ -14,12 +14,12 @@ namespace LambdaStats.Modules.View.Cache;
 /// </summary>
 /// <remarks>
 /// A bucket read from the store enters the cache only if no commit of its view started since the
-/// read began: a per-view generation, odd while a commit runs, tells. Old entries leave by least
+/// read began. A per-view generation, odd while a commit runs, records that. Old entries leave by least
 /// recent use once their estimated size passes <see cref="ViewCacheOptions.MaxMegabytes"/>.
 /// </remarks>
 internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
 {
-    /// <summary>Prefixes kept per hub and view: enough for a few periods or series shapes in turn.</summary>
+    /// <summary>Prefixes stored per hub and view: enough for a few periods or series shapes in turn.</summary>
     private const int PrefixesPerHub = 4;
 
     private readonly IViewStore inner;
@@ -128,13 +128,13 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
 
     public ViewPrefix? FindPrefix(AggregationDefinition definition, string hubId, IReadOnlyList<HubBucket> buckets)
     {
-        if (!EntriesOf(definition.ViewId).Prefixes.TryGetValue(hubId, out var kept))
+        if (!EntriesOf(definition.ViewId).Prefixes.TryGetValue(hubId, out var stored))
         {
             return null;
         }
 
         ViewPrefix? best = null;
-        foreach (var prefix in kept)
+        foreach (var prefix in stored)
         {
             if (prefix.IsPrefixOf(buckets) && (best is null || prefix.Buckets.Length > best.Buckets.Length))
             {
@@ -162,15 +162,15 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
         lock (entries.Sync)
         {
             // The array is replaced, never changed, so readers can enumerate the one they got.
-            var kept = entries.Prefixes.TryGetValue(hubId, out var current) ? current : [];
-            if (kept.Length >= PrefixesPerHub)
+            var stored = entries.Prefixes.TryGetValue(hubId, out var current) ? current : [];
+            if (stored.Length >= PrefixesPerHub)
             {
-                var oldest = kept.MinBy(candidate => candidate.LastUsed)!;
+                var oldest = stored.MinBy(candidate => candidate.LastUsed)!;
                 Interlocked.Add(ref cachedBytes, -oldest.ApproximateBytes);
-                kept = [.. kept.Where(candidate => !ReferenceEquals(candidate, oldest))];
+                stored = [.. stored.Where(candidate => !ReferenceEquals(candidate, oldest))];
             }
 
-            entries.Prefixes[hubId] = [.. kept, prefix];
+            entries.Prefixes[hubId] = [.. stored, prefix];
             Interlocked.Add(ref cachedBytes, prefix.ApproximateBytes);
         }
 
@@ -228,8 +228,8 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
                 }
             }
 
-            // Prefixes go first: each holds arrays as large as the hub's key space, and a query
-            // rebuilds one from the cached buckets.
+            // Prefixes go first, because each contains arrays as large as the hub's key space and a
+            // query rebuilds one from the cached buckets.
             foreach (var entries in views.Values)
             {
                 lock (entries.Sync)
@@ -278,9 +278,9 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
 
     private void DropPrefixes(ViewEntries entries)
     {
-        foreach (var kept in entries.Prefixes.Values)
+        foreach (var stored in entries.Prefixes.Values)
         {
-            foreach (var prefix in kept)
+            foreach (var prefix in stored)
             {
                 Interlocked.Add(ref cachedBytes, -prefix.ApproximateBytes);
             }
@@ -303,14 +303,14 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
             // A prefix over a replaced bucket no longer matches any query, since a query gets the
             // new bucket object. Dropping it frees the memory; prefixes over other buckets stay,
             // so the next query after an hourly commit only adds the new hour.
-            if (entries.Prefixes.TryGetValue(hub, out var kept) && kept.Any(prefix => prefix.Contains(value)))
+            if (entries.Prefixes.TryGetValue(hub, out var stored) && stored.Any(prefix => prefix.Contains(value)))
             {
-                foreach (var prefix in kept.Where(prefix => prefix.Contains(value)))
+                foreach (var prefix in stored.Where(prefix => prefix.Contains(value)))
                 {
                     Interlocked.Add(ref cachedBytes, -prefix.ApproximateBytes);
                 }
 
-                entries.Prefixes[hub] = [.. kept.Where(prefix => !prefix.Contains(value))];
+                entries.Prefixes[hub] = [.. stored.Where(prefix => !prefix.Contains(value))];
             }
         }
     }

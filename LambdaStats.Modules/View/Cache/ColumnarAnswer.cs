@@ -20,7 +20,7 @@ internal sealed class ColumnarAnswer
     private readonly bool[]?[] flags;
     private readonly Accumulator?[]?[] others;
 
-    // Whether this answer owns the accumulator in a slot of others; a slot it does not own is
+    // Whether this instance owns the accumulator in a slot of others. A slot it does not own is
     // shared with a ViewPrefix and is cloned before its first change.
     private readonly bool[]?[] owned;
     private bool[] present;
@@ -62,7 +62,7 @@ internal sealed class ColumnarAnswer
 
     /// <summary>
     /// Adds the buckets of the views, starting from <paramref name="prefix"/> when the buckets
-    /// begin with its buckets. Call it first, on an empty answer. Returns the prefix that covers all
+    /// begin with its buckets. Call it first, on an empty instance. Returns the prefix that covers all
     /// of <paramref name="buckets"/> (the given one when nothing was added), or null when there are
     /// none.
     /// </summary>
