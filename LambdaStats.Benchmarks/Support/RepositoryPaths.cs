@@ -19,8 +19,14 @@ internal static class RepositoryPaths
         // The harness runs from LambdaStats.Benchmarks/bin/CONFIGURATION/TFM/.
         var output = new DirectoryInfo(AppContext.BaseDirectory);
         var framework = output.Name;
-        var configuration = output.Parent!.Name;
-        var root = output.Parent.Parent!.Parent!.Parent!.FullName;
+        var configuration = output.Parent?.Name;
+        var root = output.Parent?.Parent?.Parent?.Parent?.FullName;
+        if (configuration is null || root is null)
+        {
+            throw new FileNotFoundException(
+                $"The harness runs from '{output.FullName}', outside LambdaStats.Benchmarks/bin/CONFIGURATION/TFM/, so LambdaStats.Web.dll cannot be located. Pass --web-dll PATH.");
+        }
+
         var candidate = Path.Combine(root, "LambdaStats.Web", "bin", configuration, framework, "LambdaStats.Web.dll");
         return File.Exists(candidate)
             ? candidate
