@@ -44,7 +44,23 @@ public sealed class ImportCommandTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(exitCode, Is.Null);
-            Assert.That(CliEntryPoint.IsSubcommand(args), Is.False);
+            Assert.That(CliEntryPoint.IsCommandLineRun(args), Is.False);
+        }
+    }
+
+    [TestCase("--help")]
+    [TestCase("-h")]
+    [TestCase("-?")]
+    public async Task Help_ListsImportAndExits(string option)
+    {
+        var exitCode = await RunAsync(option);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.Zero);
+            Assert.That(CliEntryPoint.IsCommandLineRun([option]), Is.True);
+            Assert.That(output.ToString(), Does.Contain("import"));
+            Assert.That(output.ToString(), Does.Contain("runs the web service"));
         }
     }
 

@@ -9,19 +9,24 @@ namespace LambdaStats.Web.Cli;
 
 /// <summary>
 /// Runs the subcommands of the service's executable. <see cref="TryRunAsync(string[], Func{IServiceProvider}?, CancellationToken)"/>
-/// returns null when the arguments name no subcommand, so the caller starts the web host instead.
+/// returns null when the arguments name no subcommand and ask for no help, so the caller starts the
+/// web host instead.
 /// </summary>
 public static class CliEntryPoint
 {
     /// <summary>Exit code for invalid arguments or options.</summary>
     public const int UsageErrorExitCode = 2;
 
-    /// <summary>Checks whether the first argument names a subcommand.</summary>
-    public static bool IsSubcommand(IReadOnlyList<string> args) => args.Count > 0 && args[0] == ImportCommand.Name;
+    /// <summary>Options that print the executable's help instead of starting the service.</summary>
+    private static readonly string[] HelpOptions = ["--help", "-h", "-?"];
+
+    /// <summary>Checks whether the first argument names a subcommand or asks for the executable's help.</summary>
+    public static bool IsCommandLineRun(IReadOnlyList<string> args) =>
+        args.Count > 0 && (args[0] == ImportCommand.Name || HelpOptions.Contains(args[0], StringComparer.Ordinal));
 
     /// <summary>
-    /// Runs the subcommand named by <c>args[0]</c> and returns its exit code, or returns null
-    /// when <c>args[0]</c> names no subcommand.
+    /// Runs the subcommand named by <c>args[0]</c>, or prints the help that <c>args[0]</c> asks for,
+    /// and returns the exit code; returns null when <c>args[0]</c> is neither.
     /// </summary>
     /// <param name="args">The process arguments.</param>
     /// <param name="localServices">
@@ -31,7 +36,7 @@ public static class CliEntryPoint
     /// <param name="cancellationToken">Stops the command. Ctrl+C and SIGTERM also stop it.</param>
     public static async Task<int?> TryRunAsync(string[] args, Func<IServiceProvider>? localServices, CancellationToken cancellationToken = default)
     {
-        if (!IsSubcommand(args))
+        if (!IsCommandLineRun(args))
         {
             return null;
         }
@@ -74,7 +79,7 @@ public static class CliEntryPoint
     /// <summary>Parses and runs <paramref name="args"/>, mapping parse errors to <see cref="UsageErrorExitCode"/>.</summary>
     internal static async Task<int?> RunAsync(string[] args, ImportCommandServices services, InvocationConfiguration configuration, CancellationToken cancellationToken)
     {
-        if (!IsSubcommand(args))
+        if (!IsCommandLineRun(args))
         {
             return null;
         }
