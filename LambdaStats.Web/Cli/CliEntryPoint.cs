@@ -20,12 +20,12 @@ public static class CliEntryPoint
     /// <summary>Options that print the executable's help instead of starting the service.</summary>
     private static readonly string[] HelpOptions = ["--help", "-h", "-?"];
 
-    /// <summary>Checks whether the first argument names a subcommand or asks for the executable's help.</summary>
+    /// <summary>Checks whether the first argument names a subcommand or one of <see cref="HelpOptions"/>.</summary>
     public static bool IsCommandLineRun(IReadOnlyList<string> args) =>
         args.Count > 0 && (args[0] == ImportCommand.Name || HelpOptions.Contains(args[0], StringComparer.Ordinal));
 
     /// <summary>
-    /// Runs the subcommand named by <c>args[0]</c>, or prints the help that <c>args[0]</c> asks for,
+    /// Runs the subcommand named by <c>args[0]</c>, or prints the help when <c>args[0]</c> is a help option,
     /// and returns the exit code; returns null when <c>args[0]</c> is neither.
     /// </summary>
     /// <param name="args">The process arguments.</param>
