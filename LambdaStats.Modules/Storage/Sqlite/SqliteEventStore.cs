@@ -131,6 +131,9 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
 
     private readonly SqliteDatabase database;
 
+    /// <summary>The batch path of <see cref="AppendAsync"/>, on the writer connection; use it only under the write lock.</summary>
+    private readonly SqliteEventBatchAppender batchAppender;
+
     public SqliteEventStore(IOptions<SqliteStorageOptions> options, ILogger<SqliteEventStore> logger)
     {
         database = SqliteDatabase.Open(
@@ -141,6 +144,7 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
             Schema,
             SqliteSynchronous.Normal,
             logger);
+        batchAppender = new SqliteEventBatchAppender(database.Writer);
     }
 
     /// <summary>How <see cref="GetHoursWithEventsAsync(EventType, UtcHour, UtcHour, long, long, HourSearch, CancellationToken)"/> finds the hours.</summary>
@@ -308,7 +312,11 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         return Task.FromResult((long)command.ExecuteScalar()!);
     }
 
-    public void Dispose() => database.Dispose();
+    public void Dispose()
+    {
+        batchAppender.Dispose();
+        database.Dispose();
+    }
 
     /// <summary>Returns the (type, hour) pairs of the events whose sequence is in (<paramref name="afterSequence"/>, <paramref name="upToSequence"/>].</summary>
     private SequenceWindowHours ReadWindowHours(long afterSequence, long upToSequence)
@@ -360,7 +368,7 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         var connection = database.Writer;
         using var transaction = connection.BeginTransaction();
         var stored = SqliteEventBatchAppender.CanAppend(events)
-            ? SqliteEventBatchAppender.Append(connection, events, cancellationToken)
+            ? batchAppender.Append(events, cancellationToken)
             : AppendOneByOne(connection, transaction, events, cancellationToken);
 
         var storedPerType = new Dictionary<EventType, long>();
