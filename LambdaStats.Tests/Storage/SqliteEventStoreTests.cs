@@ -162,6 +162,13 @@ public sealed class SqliteEventStoreTests
     }
 
     [Test]
+    public void Writer_StatementJournals_StayInMemory()
+    {
+        // 2 is MEMORY: a multi-row insert's statement journal never goes to a temporary file.
+        Assert.That(store.ReadWriterPragma("temp_store"), Is.EqualTo(2L));
+    }
+
+    [Test]
     public async Task AppendAsync_LoneSurrogateIds_CollideAsInSqlite()
     {
         // SQLite stores both ids as UTF-8 with U+FFFD in place of the lone surrogate, so they
