@@ -42,7 +42,7 @@ public sealed class EventParserTests
     }
 
     [Test]
-    public void Parse_PageViewWithEveryField_KeepsEachValue()
+    public void Parse_FullPageView_KeepsValues()
     {
         var outcome = Parse("""
             {"id":"p-1","type":"PageViewed","occurredAt":"2026-12-05T10:00:00.5+01:00","hubId":"h","mediaId":"m",

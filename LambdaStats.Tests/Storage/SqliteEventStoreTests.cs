@@ -125,7 +125,7 @@ public sealed class SqliteEventStoreTests
     }
 
     [Test]
-    public async Task AppendAsync_StoredIdsInChunks_LeaveNoGap()
+    public async Task AppendAsync_StoredIdMidChunk_NoGap()
     {
         // Stored ids sit at the start, middle and end of full 32-row inserts and in the last,
         // shorter one. Each such insert is rolled back and retried without them.

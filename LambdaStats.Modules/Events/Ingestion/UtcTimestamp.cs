@@ -39,7 +39,7 @@ internal static class UtcTimestamp
         var fractionDigits = text.Length - SecondsLength - 1;
         if (fractionDigits > 0)
         {
-            // A dot followed by 1 to 7 digits: each digit is a power of ten of 100 ns ticks.
+            // A dot and 1 to 7 digits. Padding the digits to 7 gives the fraction in 100 ns ticks.
             fractionDigits--;
             if (text[SecondsLength] != '.' || fractionDigits is < 1 or > MaxFractionDigits
                 || !TryDigits(text, SecondsLength + 1, fractionDigits, out var fraction))

@@ -80,7 +80,7 @@ internal sealed class SqliteEventBatchAppender : IDisposable
             }
 
             // Some id of the chunk is stored already: insert only the others. They cannot
-            // conflict now, because the batch holds each id once.
+            // conflict now, because the batch contains each id once.
             var storedIds = FindStoredIds(chunk);
             var fresh = chunk.FindAll(e => !storedIds.Contains(e.Id));
             if (fresh.Count > 0 && !TryInsert(fresh))
