@@ -162,10 +162,32 @@ public sealed class SqliteEventStoreTests
     }
 
     [Test]
+    public async Task AppendAsync_AfterFailedInsert_StoresNextBatch()
+    {
+        // A file that may not grow makes the 32-row insert fail with SQLITE_FULL. The prepared
+        // insert must still take the next batch once the file may grow again.
+        await store.AppendAsync([Event("first", HourStart)], CancellationToken.None);
+        var pages = (long)store.RunWriterPragma("page_count")!;
+        store.RunWriterPragma($"max_page_count = {pages}");
+        var large = Enumerable.Range(0, 64).Select(i => Event($"large-{i}-{new string('x', 100)}", HourStart)).ToList();
+
+        Assert.That(async () => await store.AppendAsync(large, CancellationToken.None), Throws.InstanceOf<SqliteException>());
+
+        store.RunWriterPragma("max_page_count = 1000000");
+        var result = await store.AppendAsync(large, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Stored, Has.Count.EqualTo(64));
+            Assert.That(await ScanSequencesAsync(), Is.EqualTo(Enumerable.Range(1, 65).Select(i => (long)i)));
+        }
+    }
+
+    [Test]
     public void Writer_StatementJournals_StayInMemory()
     {
         // 2 is MEMORY: a multi-row insert's statement journal never goes to a temporary file.
-        Assert.That(store.ReadWriterPragma("temp_store"), Is.EqualTo(2L));
+        Assert.That(store.RunWriterPragma("temp_store"), Is.EqualTo(2L));
     }
 
     [Test]

@@ -111,17 +111,18 @@ internal sealed class SqliteEventBatchAppender : IDisposable
             var result = raw.sqlite3_step(insert);
             if (result == raw.SQLITE_CONSTRAINT && raw.sqlite3_extended_errcode(database) == SqliteConstraintUnique)
             {
-                // Resetting a statement that failed returns its error again; the transaction stays open.
-                raw.sqlite3_reset(insert);
                 return false;
             }
 
             Check(result == raw.SQLITE_DONE ? raw.SQLITE_OK : result);
-            Check(raw.sqlite3_reset(insert));
             return true;
         }
         finally
         {
+            // The prepared insert outlives this call, and SQLite rejects new values on a statement
+            // that was stepped and not reset. After a failed step, reset returns the step's error
+            // again, which the step has already reported.
+            raw.sqlite3_reset(insert);
             partial?.Dispose();
         }
     }

@@ -378,14 +378,14 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Returns the value of a PRAGMA on the writer connection, for tests of its settings.</summary>
-    internal object? ReadWriterPragma(string name)
+    /// <summary>Runs <c>PRAGMA <paramref name="pragma"/></c> on the writer connection and returns its first value, for tests of the writer.</summary>
+    internal object? RunWriterPragma(string pragma)
     {
         database.WriteLock.Wait();
         try
         {
             using var command = database.Writer.CreateCommand();
-            command.CommandText = $"PRAGMA {name};";
+            command.CommandText = $"PRAGMA {pragma};";
             return command.ExecuteScalar();
         }
         finally
