@@ -144,8 +144,16 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
             Schema,
             SqliteSynchronous.Normal,
             logger);
-        UseMemoryForStatementJournals(database.Writer);
-        batchAppender = new SqliteEventBatchAppender(database.Writer);
+        try
+        {
+            UseMemoryForStatementJournals(database.Writer);
+            batchAppender = new SqliteEventBatchAppender(database.Writer);
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
     }
 
     /// <summary>How <see cref="GetHoursWithEventsAsync(EventType, UtcHour, UtcHour, long, long, HourSearch, CancellationToken)"/> finds the hours.</summary>
