@@ -374,10 +374,11 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
 
     /// <summary>
     /// Keeps the writer's statement journals in memory. Each multi-row insert keeps a copy of the
-    /// pages it changes, so that a failed statement can be undone inside its transaction. SQLite
-    /// writes that copy to a temporary file past 64 KiB by default, which cost a write system
-    /// call per page, several times the calls of the WAL itself. The journal is never read after
-    /// a crash, so keeping it in memory changes no durability.
+    /// pages it changes, so that a failed statement can be undone inside its transaction. Past
+    /// 64 KiB (SQLITE_STMTJRNL_SPILL, SQLite's default) that copy goes to a temporary file, one
+    /// write system call per page: under bench ingest, several times the calls of the WAL itself.
+    /// temp_store = MEMORY keeps the whole journal in memory. It is never read after a crash, so
+    /// durability does not change.
     /// </summary>
     private static void UseMemoryForStatementJournals(SqliteConnection writer)
     {
