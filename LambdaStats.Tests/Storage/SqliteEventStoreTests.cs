@@ -125,6 +125,72 @@ public sealed class SqliteEventStoreTests
     }
 
     [Test]
+    public async Task AppendAsync_StoredIdMidChunk_NoGap()
+    {
+        // Stored ids sit at the start, middle and end of full 32-row inserts and in the last,
+        // shorter one. Each such insert is rolled back and retried without them.
+        await store.AppendAsync([Event("s-0", HourStart), Event("s-47", HourStart), Event("s-63", HourStart), Event("s-90", HourStart)], CancellationToken.None);
+        var batch = Enumerable.Range(0, 100).Select(i => Event($"s-{i}", HourStart.AddSeconds(i))).ToList();
+
+        var result = await store.AppendAsync(batch, CancellationToken.None);
+        var after = await store.AppendAsync([Event("t-1", HourStart), Event("t-2", HourStart)], CancellationToken.None);
+        var sequences = await ScanSequencesAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Stored.Select(e => e.Id), Is.EqualTo(batch.Select(e => e.Id).Except(["s-0", "s-47", "s-63", "s-90"])));
+            Assert.That(result.Duplicates, Is.EqualTo(4));
+            Assert.That(after.Stored, Has.Count.EqualTo(2));
+            Assert.That(sequences, Is.EqualTo(Enumerable.Range(1, 102).Select(i => (long)i)));
+            Assert.That(await store.CountAsync(EventType.MediaOpened, CancellationToken.None), Is.EqualTo(102));
+        }
+    }
+
+    [Test]
+    public async Task AppendAsync_EmptyOptionalText_StaysEmpty()
+    {
+        var e = new LambdaEvent { Id = "empty", Type = EventType.HubVisited, OccurredAt = HourStart, HubId = "hub-1", VisitorId = string.Empty, SessionId = null };
+
+        await store.AppendAsync([e], CancellationToken.None);
+        var scanned = (await ScanAllAsync(EventType.HubVisited)).Single();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(scanned.VisitorId, Is.EqualTo(string.Empty));
+            Assert.That(scanned.SessionId, Is.Null);
+        }
+    }
+
+    [Test]
+    public async Task AppendAsync_AfterFailedInsert_StoresNextBatch()
+    {
+        // A file that may not grow makes the 32-row insert fail with SQLITE_FULL. The prepared
+        // insert must still take the next batch once the file may grow again.
+        await store.AppendAsync([Event("first", HourStart)], CancellationToken.None);
+        var pages = (long)store.RunWriterPragma("page_count")!;
+        store.RunWriterPragma($"max_page_count = {pages}");
+        var large = Enumerable.Range(0, 64).Select(i => Event($"large-{i}-{new string('x', 100)}", HourStart)).ToList();
+
+        Assert.That(async () => await store.AppendAsync(large, CancellationToken.None), Throws.InstanceOf<SqliteException>());
+
+        store.RunWriterPragma("max_page_count = 1000000");
+        var result = await store.AppendAsync(large, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Stored, Has.Count.EqualTo(64));
+            Assert.That(await ScanSequencesAsync(), Is.EqualTo(Enumerable.Range(1, 65).Select(i => (long)i)));
+        }
+    }
+
+    [Test]
+    public void Writer_StatementJournals_StayInMemory()
+    {
+        // 2 is MEMORY: a multi-row insert's statement journal never goes to a temporary file.
+        Assert.That(store.RunWriterPragma("temp_store"), Is.EqualTo(2L));
+    }
+
+    [Test]
     public async Task AppendAsync_LoneSurrogateIds_CollideAsInSqlite()
     {
         // SQLite stores both ids as UTF-8 with U+FFFD in place of the lone surrogate, so they
@@ -720,6 +786,22 @@ public sealed class SqliteEventStoreTests
         {
             await store.AppendAsync([e], CancellationToken.None);
         }
+    }
+
+    private async Task<List<long>> ScanSequencesAsync()
+    {
+        using var connection = new SqliteConnection($"Data Source={store.FilePath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq FROM events ORDER BY seq;";
+        var sequences = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            sequences.Add(reader.GetInt64(0));
+        }
+
+        return sequences;
     }
 
     private Task<List<LambdaEvent>> ScanAllAsync(EventType type, long afterSequence = 0) =>

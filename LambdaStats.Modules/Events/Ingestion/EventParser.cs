@@ -35,8 +35,8 @@ internal sealed class EventParser(IngestionOptions options)
             return ParseOutcome.Fail(null, $"an event must be a JSON object, not {json.ValueKind}");
         }
 
-        string? id = null;
-        if (!TryGetString(json, "id", required: true, out id, out var error))
+        var fields = EventJsonFields.Read(json);
+        if (!TryGetString(fields.Id, "id", required: true, out var id, out var error))
         {
             return ParseOutcome.Fail(null, error);
         }
@@ -46,13 +46,13 @@ internal sealed class EventParser(IngestionOptions options)
             return ParseOutcome.Fail(id.Length > MaxIdLength ? null : id, $"id: must be 1 to {MaxIdLength} characters long, got {id.Length}");
         }
 
-        var outcome = ParseFields(json, id, now);
+        var outcome = ParseFields(fields, id, now);
         return outcome;
     }
 
-    private ParseOutcome ParseFields(JsonElement json, string id, DateTimeOffset now)
+    private ParseOutcome ParseFields(in EventJsonFields fields, string id, DateTimeOffset now)
     {
-        if (!TryGetString(json, "type", required: true, out var typeName, out var error))
+        if (!TryGetString(fields.Type, "type", required: true, out var typeName, out var error))
         {
             return ParseOutcome.Fail(id, error);
         }
@@ -62,16 +62,16 @@ internal sealed class EventParser(IngestionOptions options)
             return ParseOutcome.Fail(id, $"type: unknown event type '{typeName}'; known types are {KnownTypes}");
         }
 
-        if (!TryGetOccurredAt(json, now, out var occurredAt, out error)
-            || !TryGetString(json, "hubId", required: true, out var hubId, out error)
-            || !TryGetString(json, "mediaId", required: MediaEvents.Contains(type), out var mediaId, out error)
-            || !TryGetString(json, "visitorId", required: false, out var visitorId, out error)
-            || !TryGetString(json, "sessionId", required: false, out var sessionId, out error)
-            || !TryGetString(json, "network", required: type == EventType.MediaShared, out var network, out error)
-            || !TryGetString(json, "contactKind", required: type == EventType.ContactRequested, out var contactKind, out error)
-            || !TryGetPage(json, required: type == EventType.PageViewed, out var page, out error)
-            || !TryGetDuration(json, out var duration, out error)
-            || !TryGetProperties(json, out var properties, out error))
+        if (!TryGetOccurredAt(fields.OccurredAt, now, out var occurredAt, out error)
+            || !TryGetString(fields.HubId, "hubId", required: true, out var hubId, out error)
+            || !TryGetString(fields.MediaId, "mediaId", required: MediaEvents.Contains(type), out var mediaId, out error)
+            || !TryGetString(fields.VisitorId, "visitorId", required: false, out var visitorId, out error)
+            || !TryGetString(fields.SessionId, "sessionId", required: false, out var sessionId, out error)
+            || !TryGetString(fields.Network, "network", required: type == EventType.MediaShared, out var network, out error)
+            || !TryGetString(fields.ContactKind, "contactKind", required: type == EventType.ContactRequested, out var contactKind, out error)
+            || !TryGetPage(fields.Page, required: type == EventType.PageViewed, out var page, out error)
+            || !TryGetDuration(fields.DurationSeconds, out var duration, out error)
+            || !TryGetProperties(fields.Properties, out var properties, out error))
         {
             return ParseOutcome.Fail(id, error);
         }
@@ -104,16 +104,16 @@ internal sealed class EventParser(IngestionOptions options)
         return ParseOutcome.Success(parsed);
     }
 
-    private bool TryGetOccurredAt(JsonElement json, DateTimeOffset now, out DateTimeOffset occurredAt, out string error)
+    private bool TryGetOccurredAt(JsonElement value, DateTimeOffset now, out DateTimeOffset occurredAt, out string error)
     {
         occurredAt = default;
-        if (!TryGetString(json, "occurredAt", required: true, out var text, out error))
+        if (!TryGetString(value, "occurredAt", required: true, out var text, out error))
         {
             return false;
         }
 
-        if (!HasExplicitOffset(text!)
-            || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+        if (!UtcTimestamp.TryParse(text!, out var parsed)
+            && (!HasExplicitOffset(text!) || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out parsed)))
         {
             error = $"occurredAt: must be an ISO-8601 timestamp with an offset (for example 2026-01-10T09:30:00Z), got '{text}'";
             return false;
@@ -147,11 +147,11 @@ internal sealed class EventParser(IngestionOptions options)
         return time.EndsWith("Z", StringComparison.OrdinalIgnoreCase) || time.IndexOfAny('+', '-') >= 0;
     }
 
-    private static bool TryGetPage(JsonElement json, bool required, out int? page, out string error)
+    private static bool TryGetPage(JsonElement value, bool required, out int? page, out string error)
     {
         page = null;
         error = string.Empty;
-        if (!json.TryGetProperty("page", out var value) || value.ValueKind == JsonValueKind.Null)
+        if (IsAbsent(value))
         {
             error = required ? "page: required for this event type" : string.Empty;
             return !required;
@@ -167,11 +167,11 @@ internal sealed class EventParser(IngestionOptions options)
         return true;
     }
 
-    private static bool TryGetDuration(JsonElement json, out double? duration, out string error)
+    private static bool TryGetDuration(JsonElement value, out double? duration, out string error)
     {
         duration = null;
         error = string.Empty;
-        if (!json.TryGetProperty("durationSeconds", out var value) || value.ValueKind == JsonValueKind.Null)
+        if (IsAbsent(value))
         {
             return true;
         }
@@ -186,11 +186,11 @@ internal sealed class EventParser(IngestionOptions options)
         return true;
     }
 
-    private static bool TryGetProperties(JsonElement json, out JsonElement? properties, out string error)
+    private static bool TryGetProperties(JsonElement value, out JsonElement? properties, out string error)
     {
         properties = null;
         error = string.Empty;
-        if (!json.TryGetProperty("properties", out var value) || value.ValueKind == JsonValueKind.Null)
+        if (IsAbsent(value))
         {
             return true;
         }
@@ -205,11 +205,14 @@ internal sealed class EventParser(IngestionOptions options)
         return true;
     }
 
-    private static bool TryGetString(JsonElement json, string name, bool required, out string? value, out string error)
+    /// <summary>True for a property missing from the event (the default element) or set to null.</summary>
+    private static bool IsAbsent(JsonElement value) => value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null;
+
+    private static bool TryGetString(JsonElement element, string name, bool required, out string? value, out string error)
     {
         value = null;
         error = string.Empty;
-        if (!json.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        if (IsAbsent(element))
         {
             error = required ? $"{name}: required" : string.Empty;
             return !required;

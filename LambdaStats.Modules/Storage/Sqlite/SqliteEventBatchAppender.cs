@@ -6,26 +6,39 @@ using SQLitePCL;
 namespace LambdaStats.Modules.Storage.Sqlite;
 
 /// <summary>
-/// Appends a batch whose ids are all well-formed UTF-16: drops ids repeated in the batch or
-/// already stored, found with one query per <see cref="IdsPerLookup"/> ids, then inserts the rest
-/// with statements of <see cref="RowsPerInsert"/> rows. For 1,000 new events that is 36 statements
-/// instead of 1,000 INSERT … WHERE NOT EXISTS, and the same rows and sequences.
+/// Appends batches whose ids are all well-formed UTF-16 on the writer connection: drops ids
+/// repeated in the batch, then inserts the rest with statements of <see cref="RowsPerInsert"/>
+/// rows. A statement that hits an id stored earlier is rolled back by SQLite, and only that
+/// statement's ids are then looked up, so a batch without duplicates costs no lookup at all.
 /// </summary>
 /// <remarks>
 /// The statements bind their values by position through SQLitePCLRaw, the native binding that
 /// Microsoft.Data.Sqlite is built on, inside the caller's transaction. Microsoft.Data.Sqlite
 /// binds each parameter by name, which costs more than SQLite's own insert here and grows with
-/// the square of the parameters in a statement.
-/// The caller holds the write lock, so no other append runs between the lookup and the inserts.
+/// the square of the parameters in a statement. The full-size insert stays prepared for the life
+/// of the connection, and strings are bound from one reused UTF-8 buffer instead of a new array each.
+/// The caller holds the write lock, so no other append runs between a lookup and its insert.
+/// A rolled-back statement leaves no gap in the sequences: SQLite undoes its rows and does not
+/// advance the AUTOINCREMENT counter, which it stores only when a statement completes.
 /// Well-formed UTF-16 matters because .NET compares ids as UTF-16 and SQLite as UTF-8: a lone
 /// surrogate becomes U+FFFD in UTF-8, so two ids that differ in .NET can be equal in SQLite.
 /// Batches with such ids take the per-event path of <see cref="SqliteEventStore"/>.
 /// </remarks>
-internal static class SqliteEventBatchAppender
+internal sealed class SqliteEventBatchAppender : IDisposable
 {
     public const int RowsPerInsert = 32;
-    public const int IdsPerLookup = 256;
     private const int ColumnCount = 13;
+
+    private readonly sqlite3 database;
+    private readonly sqlite3_stmt fullInsert;
+    private byte[] utf8 = new byte[256];
+
+    /// <param name="writer">The open writer connection. It must outlive this appender.</param>
+    public SqliteEventBatchAppender(SqliteConnection writer)
+    {
+        database = writer.Handle ?? throw new InvalidOperationException("The connection is not open.");
+        fullInsert = Prepare(InsertSql(RowsPerInsert));
+    }
 
     public static bool CanAppend(IReadOnlyList<LambdaEvent> events)
     {
@@ -42,7 +55,7 @@ internal static class SqliteEventBatchAppender
 
     /// <summary>Inserts the events not stored yet, keeping the first of repeated ids, and returns them in batch order.</summary>
     /// <exception cref="SqliteException">A statement failed. The caller's transaction must then roll back.</exception>
-    public static List<LambdaEvent> Append(SqliteConnection connection, IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken)
+    public List<LambdaEvent> Append(IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken)
     {
         var unique = new List<LambdaEvent>(events.Count);
         var ids = new HashSet<string>(events.Count, StringComparer.Ordinal);
@@ -54,74 +67,92 @@ internal static class SqliteEventBatchAppender
             }
         }
 
-        var database = connection.Handle!;
-        var stored = FindStoredIds(database, unique, cancellationToken);
-        var fresh = stored.Count == 0 ? unique : unique.FindAll(e => !stored.Contains(e.Id));
-        Insert(database, fresh, cancellationToken);
-        return fresh;
-    }
-
-    private static HashSet<string> FindStoredIds(sqlite3 database, List<LambdaEvent> events, CancellationToken cancellationToken)
-    {
-        var stored = new HashSet<string>(StringComparer.Ordinal);
-        for (var start = 0; start < events.Count; start += IdsPerLookup)
+        var stored = new List<LambdaEvent>(unique.Count);
+        for (var start = 0; start < unique.Count; start += RowsPerInsert)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var count = Math.Min(IdsPerLookup, events.Count - start);
-            var sql = new StringBuilder("SELECT id FROM events WHERE id IN (");
-            for (var i = 1; i <= count; i++)
+            var count = Math.Min(RowsPerInsert, unique.Count - start);
+            var chunk = unique.GetRange(start, count);
+            if (TryInsert(chunk))
             {
-                sql.Append(i == 1 ? "?" : ", ?").Append(i);
+                stored.AddRange(chunk);
+                continue;
             }
 
-            using var lookup = Prepare(database, sql.Append(");").ToString());
-            for (var i = 0; i < count; i++)
+            // Some id of the chunk is stored already: insert only the others. They cannot
+            // conflict now, because the batch contains each id once.
+            var storedIds = FindStoredIds(chunk);
+            var fresh = chunk.FindAll(e => !storedIds.Contains(e.Id));
+            if (fresh.Count > 0 && !TryInsert(fresh))
             {
-                Check(database, raw.sqlite3_bind_text(lookup, i + 1, events[start + i].Id));
+                throw new InvalidOperationException("An id that the lookup did not find conflicted on insert; the append is rolled back.");
             }
 
-            int result;
-            while ((result = raw.sqlite3_step(lookup)) == raw.SQLITE_ROW)
-            {
-                stored.Add(raw.sqlite3_column_text(lookup, 0).utf8_to_string());
-            }
-
-            Check(database, result == raw.SQLITE_DONE ? raw.SQLITE_OK : result);
+            stored.AddRange(fresh);
         }
 
         return stored;
     }
 
-    private static void Insert(sqlite3 database, List<LambdaEvent> events, CancellationToken cancellationToken)
+    public void Dispose() => fullInsert.Dispose();
+
+    /// <summary>Inserts the rows in one statement, or returns false, with nothing inserted, when one of their ids is stored.</summary>
+    private bool TryInsert(List<LambdaEvent> events)
     {
-        var fullStatements = events.Count / RowsPerInsert;
-        if (fullStatements > 0)
+        var partial = events.Count == RowsPerInsert ? null : Prepare(InsertSql(events.Count));
+        var insert = partial ?? fullInsert;
+        try
         {
-            using var insert = Prepare(database, InsertSql(RowsPerInsert));
-            for (var statement = 0; statement < fullStatements; statement++)
+            for (var row = 0; row < events.Count; row++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                for (var row = 0; row < RowsPerInsert; row++)
-                {
-                    BindRow(database, insert, row * ColumnCount, events[statement * RowsPerInsert + row]);
-                }
-
-                Execute(database, insert);
-            }
-        }
-
-        var remaining = events.Count - fullStatements * RowsPerInsert;
-        if (remaining > 0)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var insert = Prepare(database, InsertSql(remaining));
-            for (var row = 0; row < remaining; row++)
-            {
-                BindRow(database, insert, row * ColumnCount, events[fullStatements * RowsPerInsert + row]);
+                BindRow(insert, row * ColumnCount, events[row]);
             }
 
-            Execute(database, insert);
+            var result = raw.sqlite3_step(insert);
+            if (result == raw.SQLITE_CONSTRAINT && raw.sqlite3_extended_errcode(database) == SqliteConstraintUnique)
+            {
+                return false;
+            }
+
+            Check(result == raw.SQLITE_DONE ? raw.SQLITE_OK : result);
+            return true;
         }
+        finally
+        {
+            // The prepared insert outlives this call, and SQLite rejects new values on a statement
+            // that was stepped and not reset. After a failed step, reset returns the step's error
+            // again, which the step has already reported.
+            raw.sqlite3_reset(insert);
+            partial?.Dispose();
+        }
+    }
+
+    /// <summary>SQLite's extended result code for a UNIQUE constraint failure.</summary>
+    private const int SqliteConstraintUnique = 2067;
+
+    private HashSet<string> FindStoredIds(List<LambdaEvent> events)
+    {
+        var sql = new StringBuilder("SELECT id FROM events WHERE id IN (");
+        for (var i = 1; i <= events.Count; i++)
+        {
+            sql.Append(i == 1 ? "?" : ", ?").Append(i);
+        }
+
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        using var lookup = Prepare(sql.Append(");").ToString());
+        for (var i = 0; i < events.Count; i++)
+        {
+            BindText(lookup, i + 1, events[i].Id);
+        }
+
+        int result;
+        while ((result = raw.sqlite3_step(lookup)) == raw.SQLITE_ROW)
+        {
+            stored.Add(raw.sqlite3_column_text(lookup, 0).utf8_to_string());
+        }
+
+        Check(result == raw.SQLITE_DONE ? raw.SQLITE_OK : result);
+        return stored;
     }
 
     private static string InsertSql(int rowCount)
@@ -142,41 +173,60 @@ internal static class SqliteEventBatchAppender
     }
 
     /// <summary>Binds one event to the parameters after <paramref name="offset"/>, in the order of <see cref="SqliteEventRowParameters.Columns"/>.</summary>
-    private static void BindRow(sqlite3 database, sqlite3_stmt statement, int offset, LambdaEvent e)
+    private void BindRow(sqlite3_stmt statement, int offset, LambdaEvent e)
     {
         var ticks = e.OccurredAt.UtcTicks;
-        Check(database, raw.sqlite3_bind_text(statement, offset + 1, e.Id));
-        Check(database, raw.sqlite3_bind_int(statement, offset + 2, (int)e.Type));
-        Check(database, raw.sqlite3_bind_int64(statement, offset + 3, ticks));
-        Check(database, raw.sqlite3_bind_int64(statement, offset + 4, ticks / TimeSpan.TicksPerHour));
-        Check(database, raw.sqlite3_bind_text(statement, offset + 5, e.HubId));
-        BindText(database, statement, offset + 6, e.MediaId);
-        BindText(database, statement, offset + 7, e.VisitorId);
-        BindText(database, statement, offset + 8, e.SessionId);
-        Check(database, e.Page is { } page ? raw.sqlite3_bind_int(statement, offset + 9, page) : raw.sqlite3_bind_null(statement, offset + 9));
-        Check(database, e.DurationSeconds is { } seconds ? raw.sqlite3_bind_double(statement, offset + 10, seconds) : raw.sqlite3_bind_null(statement, offset + 10));
-        BindText(database, statement, offset + 11, e.Network);
-        BindText(database, statement, offset + 12, e.ContactKind);
-        BindText(database, statement, offset + 13, e.Properties?.GetRawText());
+        BindText(statement, offset + 1, e.Id);
+        Check(raw.sqlite3_bind_int(statement, offset + 2, (int)e.Type));
+        Check(raw.sqlite3_bind_int64(statement, offset + 3, ticks));
+        Check(raw.sqlite3_bind_int64(statement, offset + 4, ticks / TimeSpan.TicksPerHour));
+        BindText(statement, offset + 5, e.HubId);
+        BindText(statement, offset + 6, e.MediaId);
+        BindText(statement, offset + 7, e.VisitorId);
+        BindText(statement, offset + 8, e.SessionId);
+        Check(e.Page is { } page ? raw.sqlite3_bind_int(statement, offset + 9, page) : raw.sqlite3_bind_null(statement, offset + 9));
+        Check(e.DurationSeconds is { } seconds ? raw.sqlite3_bind_double(statement, offset + 10, seconds) : raw.sqlite3_bind_null(statement, offset + 10));
+        BindText(statement, offset + 11, e.Network);
+        BindText(statement, offset + 12, e.ContactKind);
+        BindText(statement, offset + 13, e.Properties?.GetRawText());
     }
 
-    private static void BindText(sqlite3 database, sqlite3_stmt statement, int index, string? value) =>
-        Check(database, value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text(statement, index, value));
-
-    private static sqlite3_stmt Prepare(sqlite3 database, string sql)
+    /// <summary>
+    /// Binds a string as UTF-8, encoded the way SQLitePCLRaw's string overload encodes it
+    /// (<see cref="Encoding.UTF8"/>), into the reused buffer. SQLite copies the bytes.
+    /// </summary>
+    private void BindText(sqlite3_stmt statement, int index, string? value)
     {
-        Check(database, raw.sqlite3_prepare_v2(database, sql, out var statement));
+        if (value is null)
+        {
+            Check(raw.sqlite3_bind_null(statement, index));
+            return;
+        }
+
+        if (value.Length == 0)
+        {
+            // An empty span has no address, which SQLite would bind as NULL.
+            Check(raw.sqlite3_bind_text(statement, index, string.Empty));
+            return;
+        }
+
+        var maxLength = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (utf8.Length < maxLength)
+        {
+            utf8 = new byte[Math.Max(maxLength, utf8.Length * 2)];
+        }
+
+        var length = Encoding.UTF8.GetBytes(value, utf8);
+        Check(raw.sqlite3_bind_text(statement, index, utf8.AsSpan(0, length)));
+    }
+
+    private sqlite3_stmt Prepare(string sql)
+    {
+        Check(raw.sqlite3_prepare_v2(database, sql, out var statement));
         return statement;
     }
 
-    private static void Execute(sqlite3 database, sqlite3_stmt statement)
-    {
-        var result = raw.sqlite3_step(statement);
-        Check(database, result == raw.SQLITE_DONE ? raw.SQLITE_OK : result);
-        Check(database, raw.sqlite3_reset(statement));
-    }
-
-    private static void Check(sqlite3 database, int result) => SqliteException.ThrowExceptionForRC(result, database);
+    private void Check(int result) => SqliteException.ThrowExceptionForRC(result, database);
 
     private static bool IsWellFormedUtf16(string value)
     {

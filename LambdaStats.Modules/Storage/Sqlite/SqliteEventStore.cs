@@ -131,6 +131,9 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
 
     private readonly SqliteDatabase database;
 
+    /// <summary>The batch path of <see cref="AppendAsync"/>, on the writer connection; use it only under the write lock.</summary>
+    private readonly SqliteEventBatchAppender batchAppender;
+
     public SqliteEventStore(IOptions<SqliteStorageOptions> options, ILogger<SqliteEventStore> logger)
     {
         database = SqliteDatabase.Open(
@@ -141,6 +144,16 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
             Schema,
             SqliteSynchronous.Normal,
             logger);
+        try
+        {
+            UseMemoryForStatementJournals(database.Writer);
+            batchAppender = new SqliteEventBatchAppender(database.Writer);
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
     }
 
     /// <summary>How <see cref="GetHoursWithEventsAsync(EventType, UtcHour, UtcHour, long, long, HourSearch, CancellationToken)"/> finds the hours.</summary>
@@ -308,7 +321,11 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         return Task.FromResult((long)command.ExecuteScalar()!);
     }
 
-    public void Dispose() => database.Dispose();
+    public void Dispose()
+    {
+        batchAppender.Dispose();
+        database.Dispose();
+    }
 
     /// <summary>Returns the (type, hour) pairs of the events whose sequence is in (<paramref name="afterSequence"/>, <paramref name="upToSequence"/>].</summary>
     private SequenceWindowHours ReadWindowHours(long afterSequence, long upToSequence)
@@ -355,12 +372,43 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Keeps the writer's statement journals in memory. Each multi-row insert keeps a copy of the
+    /// pages it changes, so that a failed statement can be undone inside its transaction. Past
+    /// 64 KiB (SQLITE_STMTJRNL_SPILL, SQLite's default) that copy goes to a temporary file, one
+    /// write system call per page: under bench ingest, several times the calls of the WAL itself.
+    /// temp_store = MEMORY keeps the whole journal in memory. It is never read after a crash, so
+    /// durability does not change.
+    /// </summary>
+    private static void UseMemoryForStatementJournals(SqliteConnection writer)
+    {
+        using var command = writer.CreateCommand();
+        command.CommandText = "PRAGMA temp_store = MEMORY;";
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Runs <c>PRAGMA <paramref name="pragma"/></c> on the writer connection and returns its first value, for tests of the writer.</summary>
+    internal object? RunWriterPragma(string pragma)
+    {
+        database.WriteLock.Wait();
+        try
+        {
+            using var command = database.Writer.CreateCommand();
+            command.CommandText = $"PRAGMA {pragma};";
+            return command.ExecuteScalar();
+        }
+        finally
+        {
+            database.WriteLock.Release();
+        }
+    }
+
     private AppendResult Append(IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken)
     {
         var connection = database.Writer;
         using var transaction = connection.BeginTransaction();
         var stored = SqliteEventBatchAppender.CanAppend(events)
-            ? SqliteEventBatchAppender.Append(connection, events, cancellationToken)
+            ? batchAppender.Append(events, cancellationToken)
             : AppendOneByOne(connection, transaction, events, cancellationToken);
 
         var storedPerType = new Dictionary<EventType, long>();
