@@ -103,7 +103,7 @@ internal sealed class HourRows
         }
     }
 
-    /// <summary>Releases this hour's uses of pooled strings (key values and group names), before the hour is dropped.</summary>
+    /// <summary>Releases this hour's uses of pooled strings (key values, group names and distinct values), before the hour is dropped.</summary>
     public void ReleaseKeys()
     {
         Release(root);

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
 
@@ -7,9 +5,10 @@ namespace LambdaStats.Modules.Speed;
 
 /// <summary>
 /// The states of one output for every row of an hour buffer, indexed by row. Count and add keep
-/// plain numbers, so a row costs 8 bytes per such output instead of an accumulator object, and
-/// projectionAdd keeps a short array of group sums. The other aggregators keep one accumulator
-/// per row that has an event they count.
+/// plain numbers, so a row costs 8 bytes per such output instead of an accumulator object.
+/// projectionAdd (<see cref="ProjectionColumn"/>) and exact distinctCount over a string field
+/// (<see cref="DistinctValuesColumn"/>) keep numbered pairs shared by the rows of the hour. The
+/// other aggregators keep one accumulator per row that has an event they count.
 /// </summary>
 /// <remarks>
 /// Each column applies to its numbers exactly what the output's accumulator does, in the same
@@ -30,17 +29,25 @@ internal abstract class OutputColumn
     {
     }
 
-    /// <param name="pool">Shares the group names of projectionAdd outputs between rows and hours.</param>
+    /// <param name="pool">Shares the group names of projectionAdd outputs and the values of exact distinctCount outputs between rows and hours.</param>
     public static OutputColumn Create(OutputDefinition output, RowStringPool pool) => output.Aggregator switch
     {
         AggregatorKind.Count => new CountColumn(),
         AggregatorKind.Add => new SumColumn(output.Field!.Value),
         AggregatorKind.Exists => new ExistsColumn(),
         AggregatorKind.ProjectionAdd => new ProjectionColumn(output.GroupBy!.Value, output.Field, pool),
+        AggregatorKind.DistinctCount when output.Mode == DistinctCountMode.Exact && !EventFields.IsNumeric(output.Field!.Value) =>
+            new DistinctValuesColumn(output.Field.Value, pool),
         _ => new AccumulatorColumn(output),
     };
 
-    /// <summary>A column that keeps one item per row in an array, doubled when full.</summary>
+    /// <summary>
+    /// The next size of a per-row array that is full: half as large again, so that a buffer of
+    /// many rows keeps less spare room than with doubling.
+    /// </summary>
+    protected static int GrownSize(int length) => Math.Max(4, length + length / 2);
+
+    /// <summary>A column that keeps one item per row in an array, grown by <see cref="GrownSize"/> when full.</summary>
     private abstract class ArrayColumn<T> : OutputColumn
     {
         protected T[] Items { get; private set; } = [];
@@ -52,7 +59,7 @@ internal abstract class OutputColumn
             if (Rows == Items.Length)
             {
                 var grown = Items;
-                Array.Resize(ref grown, Math.Max(4, grown.Length * 2));
+                Array.Resize(ref grown, GrownSize(grown.Length));
                 Items = grown;
             }
 
@@ -121,120 +128,5 @@ internal abstract class OutputColumn
 
         private static bool Carries(LambdaEvent e, EventField field) =>
             EventFields.IsNumeric(field) ? EventFields.GetNumber(e, field) is not null : EventFields.GetString(e, field) is not null;
-    }
-
-    /// <summary>
-    /// The group sums of a projectionAdd output. A row keeps its groups in an array of exactly
-    /// their number, searched linearly, until it has more than <see cref="MaxArrayGroups"/>;
-    /// then in a dictionary. Both keep the groups in the order of their first event, as the
-    /// accumulator's dictionary does, and each sum starts at 0 and adds the amounts in event
-    /// order, so <see cref="ToAccumulator"/> returns the accumulator's state bit for bit.
-    /// </summary>
-    private sealed class ProjectionColumn(EventField groupBy, EventField? field, RowStringPool pool) : ArrayColumn<object>
-    {
-        private const int MaxArrayGroups = 8;
-
-        public override void AddRow()
-        {
-            base.AddRow();
-            Items[Rows - 1] = Array.Empty<GroupSum>();
-        }
-
-        public override void Add(int row, LambdaEvent e)
-        {
-            if (ProjectionAddAccumulator.TryReadGroup(e, groupBy, field, out var group, out var amount))
-            {
-                SumOf(row, group) += amount;
-            }
-        }
-
-        public override Accumulator ToAccumulator(int row)
-        {
-            var accumulator = new ProjectionAddAccumulator(groupBy, field);
-            if (Items[row] is GroupSum[] sums)
-            {
-                foreach (var sum in sums)
-                {
-                    accumulator.AddToGroup(sum.Group, sum.Sum);
-                }
-            }
-            else
-            {
-                foreach (var (group, sum) in (Dictionary<string, double>)Items[row])
-                {
-                    accumulator.AddToGroup(group, sum);
-                }
-            }
-
-            return accumulator;
-        }
-
-        public override void ReleaseStrings()
-        {
-            for (var row = 0; row < Rows; row++)
-            {
-                if (Items[row] is GroupSum[] sums)
-                {
-                    foreach (var sum in sums)
-                    {
-                        pool.Release(sum.Group);
-                    }
-                }
-                else
-                {
-                    foreach (var group in ((Dictionary<string, double>)Items[row]).Keys)
-                    {
-                        pool.Release(group);
-                    }
-                }
-            }
-        }
-
-        private ref double SumOf(int row, string group)
-        {
-            if (Items[row] is GroupSum[] sums)
-            {
-                for (var i = 0; i < sums.Length; i++)
-                {
-                    if (ReferenceEquals(sums[i].Group, group) || string.Equals(sums[i].Group, group, StringComparison.Ordinal))
-                    {
-                        return ref sums[i].Sum;
-                    }
-                }
-
-                if (sums.Length < MaxArrayGroups)
-                {
-                    Array.Resize(ref sums, sums.Length + 1);
-                    sums[^1] = new GroupSum(pool.Acquire(group));
-                    Items[row] = sums;
-                    return ref sums[^1].Sum;
-                }
-
-                var grown = new Dictionary<string, double>(sums.Length * 2, StringComparer.Ordinal);
-                foreach (var sum in sums)
-                {
-                    grown.Add(sum.Group, sum.Sum);
-                }
-
-                Items[row] = grown;
-            }
-
-            var groups = (Dictionary<string, double>)Items[row];
-            ref var slot = ref CollectionsMarshal.GetValueRefOrNullRef(groups, group);
-            if (Unsafe.IsNullRef(ref slot))
-            {
-                groups.Add(pool.Acquire(group), 0);
-                slot = ref CollectionsMarshal.GetValueRefOrNullRef(groups, group);
-            }
-
-            return ref slot;
-        }
-
-        private struct GroupSum(string group)
-        {
-            public readonly string Group = group;
-
-            public double Sum;
-        }
     }
 }

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace LambdaStats.Modules.Speed;
 
 /// <summary>
-/// One instance of each distinct string that the rows of a speed buffer keep (key values and
-/// projectionAdd group names), shared by all its hours and segments, with the number of uses.
+/// One instance of each distinct string that the rows of a speed buffer keep (key values,
+/// projectionAdd group names and exact distinctCount values), shared by all its hours and segments, with the number of uses.
 /// </summary>
 /// <remarks>
 /// Events parsed from separate requests carry separate string instances. Without the pool each

@@ -219,7 +219,7 @@ internal sealed class SpeedBuffer
         }
     }
 
-    /// <summary>Number of distinct strings (key values and projectionAdd group names) the buffer keeps for its rows; for diagnostics and tests.</summary>
+    /// <summary>Number of distinct strings (key values, projectionAdd group names and exact distinctCount values) the buffer keeps for its rows; for diagnostics and tests.</summary>
     internal int PooledStringCount
     {
         get

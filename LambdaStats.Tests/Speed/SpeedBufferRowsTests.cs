@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace LambdaStats.Tests.Speed;
 
 /// <summary>
-/// The speed buffer keeps count, add, exists and projectionAdd states in columns, and key values
-/// and group names in a shared pool. These tests check that its snapshots and divergence checks see exactly the rows
+/// The speed buffer keeps count, add, exists, projectionAdd and exact distinctCount states in
+/// columns, and key values, group names and distinct values in a shared pool. These tests check that its snapshots and divergence checks see exactly the rows
 /// that the accumulators of <see cref="AggregationDefinition.CreateRow"/> compute from the same
 /// events.
 /// </summary>
@@ -30,6 +30,9 @@ public sealed class SpeedBufferRowsTests
         new("secondsByPage", AggregatorKind.ProjectionAdd, EventField.DurationSeconds, EventField.Page),
         new("viewsByNetwork", AggregatorKind.ProjectionAdd, groupBy: EventField.Network),
         new("readers", AggregatorKind.DistinctCount, EventField.VisitorId),
+        new("networks", AggregatorKind.DistinctCount, EventField.Network, mode: DistinctCountMode.Exact),
+        new("pagesSeen", AggregatorKind.DistinctCount, EventField.Page),
+        new("estimatedReaders", AggregatorKind.DistinctCount, EventField.VisitorId, mode: DistinctCountMode.HyperLogLog, precision: 10),
         new("shortest", AggregatorKind.Min, EventField.DurationSeconds),
         new("lastPage", AggregatorKind.Max, EventField.Page),
     ];
@@ -267,13 +270,15 @@ public sealed class SpeedBufferRowsTests
             .ToList();
 
     /// <summary>
-    /// Counts the distinct key values and group names: the pages that secondsByPage groups by
-    /// (those of events with a duration) and the networks of viewsByNetwork.
+    /// Counts the distinct key values, group names and exact distinctCount values: the pages that
+    /// secondsByPage groups by (those of events with a duration), the networks of viewsByNetwork
+    /// and networks, and the visitors of readers.
     /// </summary>
     private static int PooledStrings(AggregationDefinition definition, IEnumerable<LambdaEvent> events) =>
         events.SelectMany(e => definition.KeyOf(e).ToArray())
             .Concat(events.Where(e => e.Page is not null && e.DurationSeconds is not null).Select(e => EventFields.GetString(e, EventField.Page)!))
             .Concat(events.Where(e => e.Network is not null).Select(e => e.Network!))
+            .Concat(events.Where(e => e.VisitorId is not null).Select(e => e.VisitorId!))
             .Distinct(StringComparer.Ordinal)
             .Count();
 
