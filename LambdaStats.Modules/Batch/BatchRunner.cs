@@ -27,9 +27,6 @@ internal sealed partial class BatchRunner(
     TimeProvider clock,
     ILogger<BatchRunner> logger)
 {
-    /// <summary>Groups of aggregations whose hours are computed at the same time: one per core of a two-core machine.</summary>
-    private const int GroupsComputedAhead = 2;
-
     private readonly SemaphoreSlim runLock = new(1, 1);
 
     public Task<BatchRunSummary> RunHourlyAsync(CancellationToken cancellationToken) =>
@@ -116,59 +113,27 @@ internal sealed partial class BatchRunner(
     }
 
     /// <summary>
-    /// Runs the plans in groups of one event type, and commits the groups one after the other in
-    /// plan order. The hours of the next group are computed on the thread pool while the current
-    /// group computes or commits, so a run uses two cores; at most <see cref="GroupsComputedAhead"/>
-    /// groups hold their computed rows in memory besides the one committing.
+    /// Computes the hours of every plan from one read of each hour's events, whatever their event
+    /// types, then commits the plans one after the other in plan order. A committed plan's rows
+    /// are dropped before the next commit.
     /// </summary>
+    /// <remarks>
+    /// NOTE: every hour of every plan stays in memory from the end of the reads to its plan's
+    /// commit. For one closed hour that is the hour's rows once, but a run that catches up many
+    /// hours holds all of them, where computing per event type held at most two types at a time.
+    /// </remarks>
     private async Task<List<AggregationRunSummary>> ExecuteAsync(List<RunPlan> plans, CancellationToken cancellationToken)
     {
-        var groups = plans.GroupBy(plan => plan.Definition.EventType).Select(group => group.ToList()).ToList();
-        var computations = new Task<List<BucketRows<UtcHour>>[]>?[groups.Count];
         var summaries = new List<AggregationRunSummary>(plans.Count);
-        try
+        if (plans.Count == 0)
         {
-            for (var i = 0; i < groups.Count; i++)
-            {
-                for (var ahead = i; ahead < Math.Min(i + GroupsComputedAhead, groups.Count); ahead++)
-                {
-                    var group = groups[ahead];
-                    computations[ahead] ??= Task.Run(() => ComputeHoursAsync(group, cancellationToken), CancellationToken.None);
-                }
-
-                // Dropping the task once taken lets the group's rows go after its commit.
-                var computation = computations[i]!;
-                computations[i] = null;
-                summaries.AddRange(await ExecuteGroupAsync(groups[i], computation, cancellationToken).ConfigureAwait(false));
-            }
-        }
-        finally
-        {
-            // After a cancellation, no scan of this run may outlive it. A group not taken yet gets
-            // no summary and no BatchFailed, as when groups ran one after the other.
-            foreach (var computation in computations)
-            {
-                if (computation is not null)
-                {
-                    await ((Task)computation).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                }
-            }
+            return summaries;
         }
 
-        return summaries;
-    }
-
-    /// <summary>
-    /// Takes the hours of aggregations that share an event type, which <paramref name="computation"/>
-    /// computes from one read of each hour's events, then commits each aggregation on its own.
-    /// </summary>
-    private async Task<List<AggregationRunSummary>> ExecuteGroupAsync(List<RunPlan> plans, Task<List<BucketRows<UtcHour>>[]> computation, CancellationToken cancellationToken)
-    {
-        var summaries = new List<AggregationRunSummary>(plans.Count);
-        List<BucketRows<UtcHour>>[] hours;
+        List<BucketRows<UtcHour>>?[] hours;
         try
         {
-            hours = await computation.ConfigureAwait(false);
+            hours = await ComputeHoursAsync(plans, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -191,14 +156,29 @@ internal sealed partial class BatchRunner(
 
         for (var i = 0; i < plans.Count; i++)
         {
-            summaries.Add(await CommitAsync(plans[i], hours[i], cancellationToken).ConfigureAwait(false));
+            var planHours = hours[i]!;
+            hours[i] = null;
+            try
+            {
+                summaries.Add(await CommitAsync(plans[i], planHours, cancellationToken).ConfigureAwait(false));
+            }
+            catch (OperationCanceledException)
+            {
+                // The plans not committed yet were sealed too, so they are released as failed.
+                for (var j = i + 1; j < plans.Count; j++)
+                {
+                    await publisher.Publish(new BatchFailed(plans[j].Definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
+                }
+
+                throw;
+            }
         }
 
         return summaries;
     }
 
     /// <summary>Returns, for each plan, the rows of its rewritten and new hours in ascending order.</summary>
-    private async Task<List<BucketRows<UtcHour>>[]> ComputeHoursAsync(List<RunPlan> plans, CancellationToken cancellationToken)
+    private async Task<List<BucketRows<UtcHour>>?[]> ComputeHoursAsync(List<RunPlan> plans, CancellationToken cancellationToken)
     {
         var plansByHour = new SortedDictionary<UtcHour, List<int>>();
         for (var i = 0; i < plans.Count; i++)
@@ -215,14 +195,14 @@ internal sealed partial class BatchRunner(
             }
         }
 
-        var hours = plans.Select(_ => new List<BucketRows<UtcHour>>()).ToArray();
+        var hours = plans.Select(_ => (List<BucketRows<UtcHour>>?)new List<BucketRows<UtcHour>>()).ToArray();
         foreach (var (hour, indexes) in plansByHour)
         {
             var definitions = indexes.Select(i => plans[i].Definition).ToArray();
             var rows = await HourAggregator.ComputeAsync(store, definitions, hour, plans[0].Sequence, cancellationToken).ConfigureAwait(false);
             for (var j = 0; j < indexes.Count; j++)
             {
-                hours[indexes[j]].Add(rows[j]);
+                hours[indexes[j]]!.Add(rows[j]);
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Threading.Channels;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
@@ -9,10 +10,25 @@ namespace LambdaStats.Modules.Batch;
 /// <summary>Computes the exact view of one hour from the event store, with the aggregator code the speed layer uses.</summary>
 internal static class HourAggregator
 {
+    /// <summary>Events handed from the read to an aggregating thread at a time.</summary>
+    private const int ChunkSize = 1024;
+
+    /// <summary>Chunks read ahead of each aggregating thread, which bounds the events in flight.</summary>
+    private const int ChunksReadAhead = 8;
+
+    /// <summary>Threads that add events to rows, one per core of a two-core machine.</summary>
+    private const int AggregatingThreads = 2;
+
     /// <summary>
-    /// Computes the hour for several aggregations of the same event type from one scan of the
-    /// store, and returns their rows in the order of <paramref name="definitions"/>.
+    /// Computes the hour for several aggregations from one read of the hour's events, and returns
+    /// their rows in the order of <paramref name="definitions"/>.
     /// </summary>
+    /// <remarks>
+    /// The read runs on its own thread and hands the events over in chunks to
+    /// <see cref="AggregatingThreads"/> threads, each of which adds the events of some hubs. Every
+    /// key starts with its hub, so a key's events all reach one thread, in the order of the read:
+    /// its sums add in sequence order, as in the speed layer.
+    /// </remarks>
     public static async Task<BucketRows<UtcHour>[]> ComputeAsync(
         IEventStore store,
         IReadOnlyList<AggregationDefinition> definitions,
@@ -20,35 +36,146 @@ internal static class HourAggregator
         long upToSequence,
         CancellationToken cancellationToken)
     {
-        var eventType = definitions[0].EventType;
-        if (definitions.Any(definition => definition.EventType != eventType))
+        var byType = new int[Enum.GetValues<EventType>().Max(type => (int)type) + 1][];
+        for (var i = 0; i < definitions.Count; i++)
         {
-            throw new ArgumentException($"One scan serves aggregations of one event type; got {string.Join(", ", definitions.Select(d => $"{d.Name} ({d.EventType})"))}.", nameof(definitions));
+            var type = (int)definitions[i].EventType;
+            byType[type] = [.. byType[type] ?? [], i];
         }
 
+        var types = definitions.Select(definition => definition.EventType).Distinct().ToArray();
+        var channels = new Channel<LambdaEvent[]>[AggregatingThreads];
+        for (var p = 0; p < channels.Length; p++)
+        {
+            channels[p] = Channel.CreateBounded<LambdaEvent[]>(new BoundedChannelOptions(ChunksReadAhead) { SingleReader = true, SingleWriter = true });
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var scan = store.ScanHourAsync(hour, types, FieldsRead(definitions), upToSequence, stop.Token);
+        var read = Task.Run(() => ReadAsync(scan, channels, stop.Token), CancellationToken.None);
+        var parts = channels.Select(channel => Task.Run(
+            async () =>
+            {
+                try
+                {
+                    return await AddAsync(definitions, byType, channel.Reader, stop.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // The read would wait forever on this thread's full channel.
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    throw;
+                }
+            },
+            CancellationToken.None)).ToArray();
+        try
+        {
+            await Task.WhenAll(parts.Append(read)).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Whichever thread failed first, no thread of this computation may outlive it.
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(parts.Append(read)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
+            throw;
+        }
+
+        var rows = new BucketRows<UtcHour>[definitions.Count];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            rows[i] = new BucketRows<UtcHour>(hour, new HubPartitionedRows(parts.Select(part => part.Result[i]).ToArray()));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Hands the events of <paramref name="scan"/> to the channel of their hub's part, then completes every channel, with the error if the read failed.</summary>
+    private static async Task ReadAsync(IAsyncEnumerable<LambdaEvent> scan, Channel<LambdaEvent[]>[] channels, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var chunks = new LambdaEvent[channels.Length][];
+            var counts = new int[channels.Length];
+            for (var p = 0; p < chunks.Length; p++)
+            {
+                chunks[p] = new LambdaEvent[ChunkSize];
+            }
+
+            await foreach (var e in scan.ConfigureAwait(false))
+            {
+                var p = HubPartitionedRows.PartOf(e.HubId, channels.Length);
+                chunks[p][counts[p]++] = e;
+                if (counts[p] == ChunkSize)
+                {
+                    await channels[p].Writer.WriteAsync(chunks[p], cancellationToken).ConfigureAwait(false);
+                    chunks[p] = new LambdaEvent[ChunkSize];
+                    counts[p] = 0;
+                }
+            }
+
+            for (var p = 0; p < chunks.Length; p++)
+            {
+                if (counts[p] > 0)
+                {
+                    await channels[p].Writer.WriteAsync(chunks[p][..counts[p]], cancellationToken).ConfigureAwait(false);
+                }
+
+                channels[p].Writer.Complete();
+            }
+        }
+        catch (Exception exception)
+        {
+            foreach (var channel in channels)
+            {
+                channel.Writer.TryComplete(exception);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Adds every event of <paramref name="chunks"/> to the rows of the definitions of its type, and returns the rows in definition order.</summary>
+    private static async Task<Dictionary<AggregationKey, AggregateRow>[]> AddAsync(
+        IReadOnlyList<AggregationDefinition> definitions,
+        int[]?[] byType,
+        ChannelReader<LambdaEvent[]> chunks,
+        CancellationToken cancellationToken)
+    {
         var rows = new Dictionary<AggregationKey, AggregateRow>[definitions.Count];
         for (var i = 0; i < rows.Length; i++)
         {
             rows[i] = [];
         }
 
-        await foreach (var e in store.ScanAsync(eventType, hour.Start, hour.End, 0, upToSequence, cancellationToken).ConfigureAwait(false))
+        await foreach (var chunk in chunks.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            for (var i = 0; i < rows.Length; i++)
+            foreach (var e in chunk)
             {
-                var definition = definitions[i];
-                ref var row = ref CollectionsMarshal.GetValueRefOrAddDefault(rows[i], definition.KeyOf(e), out var exists);
-                if (!exists)
+                foreach (var i in byType[(int)e.Type] ?? [])
                 {
-                    row = definition.CreateRow();
-                }
+                    var definition = definitions[i];
+                    ref var row = ref CollectionsMarshal.GetValueRefOrAddDefault(rows[i], definition.KeyOf(e), out var exists);
+                    if (!exists)
+                    {
+                        row = definition.CreateRow();
+                    }
 
-                row!.Add(e);
+                    row!.Add(e);
+                }
             }
         }
 
-        return Array.ConvertAll(rows, hourRows => new BucketRows<UtcHour>(hour, hourRows));
+        return rows;
     }
+
+    /// <summary>The event fields that the keys and outputs of <paramref name="definitions"/> read.</summary>
+    internal static EventField[] FieldsRead(IEnumerable<AggregationDefinition> definitions) =>
+        definitions
+            .SelectMany(definition => definition.Key.Concat(definition.Outputs.SelectMany(output => new[] { output.Field, output.GroupBy }.OfType<EventField>())))
+            .Distinct()
+            .Order()
+            .ToArray();
 
     /// <summary>Merges hourly rows into the rows of their day.</summary>
     public static BucketRows<UtcDay> MergeDay(AggregationDefinition definition, UtcDay day, IEnumerable<BucketRows<UtcHour>> hours)

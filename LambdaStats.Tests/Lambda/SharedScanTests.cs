@@ -45,6 +45,63 @@ public sealed class SharedScanTests
         }
     }
 
+    [Test]
+    public async Task HourlyBatch_SeveralTypes_ReadsEachHourOnce()
+    {
+        var clock = new FakeTimeProvider(Now.AddHours(-3));
+        var events = new HourReadCountingEventStore(new InMemoryEventStore());
+        await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock);
+        await harness.StartAsync();
+        var count = 0;
+        for (var t = Now.AddHours(-3); t < Now; t = t.AddMinutes(11), count++)
+        {
+            clock.SetUtcNow(t);
+            var type = count % 2 == 0 ? EventType.MediaOpened : EventType.PageViewed;
+            await harness.IngestAsync(new LambdaEvent { Id = $"e{count}", Type = type, OccurredAt = t, HubId = "h1", MediaId = "m1", Page = 1, DurationSeconds = 2 });
+        }
+
+        clock.SetUtcNow(Now);
+        await harness.RunHourlyAsync();
+
+        var views = await harness.QueryAsync("pageViews", "h1", Now.AddDays(-1), Now.AddHours(1));
+        var closedHours = Enumerable.Range(0, 3).Select(i => UtcHour.Containing(Now).AddHours(i - 3)).ToArray();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(events.Reads.Select(read => read.Hour), Is.EqualTo(closedHours), "one read per closed hour");
+            Assert.That(events.Reads.Select(read => read.Types), Has.All.EquivalentTo(new[] { EventType.MediaOpened, EventType.PageViewed }));
+            Assert.That(views.Frontier.Watermark, Is.EqualTo(UtcHour.Containing(Now)));
+            Assert.That(((CountAccumulator)views.Totals.Outputs[0]).Value, Is.EqualTo(count / 2));
+        }
+    }
+
+    /// <summary>Records every read of an hour for the batch and the types it requested.</summary>
+    private sealed class HourReadCountingEventStore(IEventStore inner) : DelegatingEventStore(inner), IEventStore
+    {
+        private readonly Lock sync = new();
+        private readonly List<(UtcHour Hour, EventType[] Types)> reads = [];
+
+        public IReadOnlyList<(UtcHour Hour, EventType[] Types)> Reads
+        {
+            get
+            {
+                lock (sync)
+                {
+                    return reads.OrderBy(read => read.Hour).ToList();
+                }
+            }
+        }
+
+        IAsyncEnumerable<LambdaEvent> IEventStore.ScanHourAsync(UtcHour hour, IReadOnlyCollection<EventType> types, IReadOnlyCollection<EventField> fields, long upToSequence, CancellationToken cancellationToken)
+        {
+            lock (sync)
+            {
+                reads.Add((hour, types.ToArray()));
+            }
+
+            return EventStoreScans.ScanHourByTypeAsync(this, hour, types, upToSequence, cancellationToken);
+        }
+    }
+
     /// <summary>Records the first hour of every scan, per event type. The batch scans several types at once, so the record is locked.</summary>
     private sealed class ScanCountingEventStore(IEventStore inner) : DelegatingEventStore(inner)
     {

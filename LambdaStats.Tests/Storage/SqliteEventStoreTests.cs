@@ -844,21 +844,7 @@ public sealed class SqliteEventStoreTests
     private string ExplainOnFile(string sql, params string[] parameters)
     {
         using var connection = OpenFile();
-        using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.AddWithValue(parameter, 1L);
-        }
-
-        var lines = new List<string>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            lines.Add(reader.GetString(3));
-        }
-
-        return string.Join(Environment.NewLine, lines);
+        return QueryPlans.Explain(connection, sql, parameters);
     }
 
     private static LambdaEvent Event(string id, DateTimeOffset occurredAt, EventType type = EventType.MediaOpened, string hub = "hub-1") => new()

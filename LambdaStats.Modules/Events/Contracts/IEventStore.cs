@@ -32,6 +32,24 @@ public interface IEventStore
         CancellationToken cancellationToken);
 
     /// <summary>
+    /// Streams, for the batch layer, the events of any of <paramref name="types"/> that occurred in
+    /// <paramref name="hour"/> and whose sequence is at most <paramref name="upToSequence"/>. The
+    /// events of one type come in sequence order, and events of different types may interleave.
+    /// </summary>
+    /// <remarks>
+    /// An event carries its type, time and hub, and the <paramref name="fields"/> that the batch
+    /// reads. A store may leave any other field empty (the id) or null, so that it decodes less.
+    /// The default reads the hour with <see cref="ScanAsync"/>, one type after the other.
+    /// </remarks>
+    IAsyncEnumerable<LambdaEvent> ScanHourAsync(
+        UtcHour hour,
+        IReadOnlyCollection<EventType> types,
+        IReadOnlyCollection<EventField> fields,
+        long upToSequence,
+        CancellationToken cancellationToken) =>
+        EventStoreScans.ScanHourByTypeAsync(this, hour, types, upToSequence, cancellationToken);
+
+    /// <summary>
     /// Returns, in ascending order, the hours in [<paramref name="from"/>, <paramref name="to"/>)
     /// that hold at least one event of <paramref name="type"/> whose sequence is in
     /// (<paramref name="afterSequence"/>, <paramref name="upToSequence"/>].

@@ -241,6 +241,24 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
+    public IAsyncEnumerable<LambdaEvent> ScanHourAsync(
+        UtcHour hour,
+        IReadOnlyCollection<EventType> types,
+        IReadOnlyCollection<EventField> fields,
+        long upToSequence,
+        CancellationToken cancellationToken) =>
+        SqliteHourScan.ReadAsync(database, hour, types, fields, upToSequence, null, cancellationToken);
+
+    /// <summary>Returns the same events as the public overload, read the way <paramref name="path"/> selects.</summary>
+    internal IAsyncEnumerable<LambdaEvent> ScanHourAsync(
+        UtcHour hour,
+        IReadOnlyCollection<EventType> types,
+        IReadOnlyCollection<EventField> fields,
+        long upToSequence,
+        SqliteHourScan.Path path,
+        CancellationToken cancellationToken) =>
+        SqliteHourScan.ReadAsync(database, hour, types, fields, upToSequence, path, cancellationToken);
+
     public Task<IReadOnlyList<UtcHour>> GetHoursWithEventsAsync(
         EventType type,
         UtcHour from,

@@ -1,0 +1,44 @@
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
+using LambdaStats.Modules.Aggregation;
+
+namespace LambdaStats.Modules.Batch;
+
+/// <summary>
+/// The rows of one aggregation and hour, computed in parts that each contain every key of some hubs.
+/// Reads them as one dictionary without copying them into one.
+/// </summary>
+/// <remarks>
+/// Every key starts with its hub, so a key lies in the part that <see cref="PartOf"/> gives its hub.
+/// Enumeration goes part after part; the keys of one hub keep the order in which they were added.
+/// </remarks>
+internal sealed class HubPartitionedRows(Dictionary<AggregationKey, AggregateRow>[] parts) : IReadOnlyDictionary<AggregationKey, AggregateRow>
+{
+    public int Count => parts.Sum(part => part.Count);
+
+    public IEnumerable<AggregationKey> Keys => parts.SelectMany(part => part.Keys);
+
+    public IEnumerable<AggregateRow> Values => parts.SelectMany(part => part.Values);
+
+    public AggregateRow this[AggregationKey key] => TryGetValue(key, out var row) ? row : throw new KeyNotFoundException($"No row for key {key}.");
+
+    /// <summary>The part that contains the keys of <paramref name="hubId"/>, out of <paramref name="partCount"/>.</summary>
+    public static int PartOf(string hubId, int partCount) => (int)(unchecked((uint)hubId.GetHashCode()) % (uint)partCount);
+
+    public bool ContainsKey(AggregationKey key) => key.Count > 0 && parts[PartOf(key[0], parts.Length)].ContainsKey(key);
+
+    public bool TryGetValue(AggregationKey key, [MaybeNullWhen(false)] out AggregateRow value)
+    {
+        if (key.Count == 0)
+        {
+            value = null;
+            return false;
+        }
+
+        return parts[PartOf(key[0], parts.Length)].TryGetValue(key, out value);
+    }
+
+    public IEnumerator<KeyValuePair<AggregationKey, AggregateRow>> GetEnumerator() => parts.SelectMany(part => part).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
