@@ -10,7 +10,7 @@ namespace LambdaStats.Modules.Speed;
 /// pair per value of a row instead of a set of strings per row.
 /// </summary>
 /// <remarks>
-/// The value numbers index <see cref="values"/>, which holds the pool's shared instance of each
+/// The value numbers index <see cref="values"/>, which contains the pool's shared instance of each
 /// string, acquired once per hour. The pairs sit in one open-addressing set of 64-bit keys, and
 /// each row chains its pairs through <see cref="entryValue"/> and <see cref="entryNext"/> so that
 /// <see cref="ToAccumulator"/> reads one row without scanning the set. A pair costs about
