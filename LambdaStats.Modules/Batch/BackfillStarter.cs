@@ -66,7 +66,7 @@ internal sealed partial class BackfillStarter(
             if (hours.Count > 0)
             {
                 Log.NewAggregationFound(logger, definition.Name, hours[0].Start);
-                scheduler.ScheduleBackfill(definition.Name, hours[0], end);
+                scheduler.ScheduleBackfill(definition.Name, hours, end);
             }
         }
     }

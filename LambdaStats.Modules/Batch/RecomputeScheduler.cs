@@ -36,9 +36,10 @@ internal sealed partial class RecomputeScheduler(IBackgroundJobClient jobs, Aggr
         return new RecomputeTicket(ids);
     }
 
-    public RecomputeTicket ScheduleBackfill(string aggregation, UtcHour firstHour, UtcHour end)
+    public RecomputeTicket ScheduleBackfill(string aggregation, IReadOnlyList<UtcHour> hoursWithEvents, UtcHour end)
     {
-        var caps = Chunks(firstHour, end).Select(chunk => chunk.To).ToList();
+        var firstHour = hoursWithEvents[0];
+        var caps = BackfillCaps(hoursWithEvents, end);
         var ids = new List<string>();
         for (var i = 0; i < caps.Count; i++)
         {
@@ -51,6 +52,39 @@ internal sealed partial class RecomputeScheduler(IBackgroundJobClient jobs, Aggr
 
         Log.BackfillScheduled(logger, aggregation, firstHour.Start, caps.Count);
         return new RecomputeTicket(ids);
+    }
+
+    /// <summary>
+    /// Returns the end of each 24-hour chunk, counted from the first hour with events, that
+    /// contains events, and then <paramref name="end"/>. A chunk without events gets no job: the
+    /// next step's batch run moves the watermark across it. So an event dated centuries ago costs
+    /// one job, not one per day in between.
+    /// </summary>
+    internal static List<UtcHour> BackfillCaps(IReadOnlyList<UtcHour> hoursWithEvents, UtcHour end)
+    {
+        var first = hoursWithEvents[0];
+        var caps = new List<UtcHour>();
+        foreach (var hour in hoursWithEvents)
+        {
+            if (hour >= end)
+            {
+                break;
+            }
+
+            var chunk = (hour.Index - first.Index) / HoursPerChunk;
+            var cap = UtcHour.Min(first.AddHours((chunk + 1) * HoursPerChunk), end);
+            if (caps.Count == 0 || caps[^1] != cap)
+            {
+                caps.Add(cap);
+            }
+        }
+
+        if (caps.Count == 0 || caps[^1] != end)
+        {
+            caps.Add(end);
+        }
+
+        return caps;
     }
 
     private static IEnumerable<(UtcHour From, UtcHour To)> Chunks(UtcHour from, UtcHour to)

@@ -77,6 +77,8 @@ public sealed class EventParserTests
     [TestCase("""{"id":"a","type":"ContactRequested","occurredAt":"2026-12-05T10:00:00Z","hubId":"h","contactKind":"fax"}""", "contactKind: must be one of callback, audioCall, videoCall, got 'fax'")]
     [TestCase("""{"id":"a","type":"HubVisited","occurredAt":"2026-12-05T10:00:00","hubId":"h"}""", "occurredAt: must be an ISO-8601 timestamp with an offset (for example 2026-01-10T09:30:00Z), got '2026-12-05T10:00:00'")]
     [TestCase("""{"id":"a","type":"HubVisited","occurredAt":"2026-12-05T13:00:00Z","hubId":"h"}""", "occurredAt: 2026-12-05T13:00:00Z is more than 00:05:00 in the future of the server clock (2026-12-05T12:00:00.0000000+00:00)")]
+    [TestCase("""{"id":"a","type":"HubVisited","occurredAt":"0001-01-01T23:59:59Z","hubId":"h"}""", "occurredAt: 0001-01-01T23:59:59Z is before 0001-01-02T00:00:00Z, the earliest instant a query can cover")]
+    [TestCase("""{"id":"a","type":"HubVisited","occurredAt":"2026-12-05T10:00:00Z","hubId":"h\ud800"}""", "hubId: must be valid Unicode text (UTF-8 without unpaired surrogates)")]
     public void Parse_InvalidEvent_NamesFieldAndRule(string json, string error)
     {
         var outcome = Parse(json);
@@ -92,6 +94,7 @@ public sealed class EventParserTests
     [TestCase("""{"type":"HubVisited"}""", "id: required")]
     [TestCase("""{"id":5}""", "id: must be a string, got Number")]
     [TestCase("[]", "an event must be a JSON object, not Array")]
+    [TestCase("""{"id":"ls\udc00"}""", "id: must be valid Unicode text (UTF-8 without unpaired surrogates)")]
     public void Parse_NoUsableId_FailsWithoutId(string json, string error)
     {
         var outcome = Parse(json);
@@ -124,7 +127,7 @@ public sealed class EventParserTests
     [TestCase("2026-01-10T23:60:00Z")]
     [TestCase("2026-01-10T23:59:60Z")]
     [TestCase("0000-01-10T09:30:00Z")]
-    [TestCase("0001-01-01T00:00:00Z")]
+    [TestCase("0001-01-02T00:00:00Z")]
     [TestCase("2026-01-10 09:30:00Z")]
     [TestCase("2026-01-10T09:30:00ZZ")]
     [TestCase("2026-01-10T09:30:0aZ")]

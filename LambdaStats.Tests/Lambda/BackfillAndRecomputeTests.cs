@@ -16,6 +16,35 @@ public sealed class BackfillAndRecomputeTests
     private static readonly DateTimeOffset Now = new(2026, 9, 14, 10, 30, 0, TimeSpan.Zero);
 
     [Test]
+    public void BackfillCaps_SparseHours_SkipsEmptyDays()
+    {
+        var ancient = UtcHour.MinValue.AddHours(5);
+        var end = UtcHour.Containing(Now);
+        var recentChunk = (end.Index - ancient.Index) / 24 - 3;
+        var recent = ancient.AddHours(recentChunk * 24);
+
+        var caps = RecomputeScheduler.BackfillCaps([ancient, recent, recent.AddHours(23)], end);
+
+        Assert.That(caps, Is.EqualTo(new[]
+        {
+            ancient.AddHours(24),
+            recent.AddHours(24),
+            end,
+        }));
+    }
+
+    [Test]
+    public void BackfillCaps_LastChunk_EndsAtEnd()
+    {
+        var end = UtcHour.Containing(Now);
+        var first = end.AddHours(-30);
+
+        var caps = RecomputeScheduler.BackfillCaps([first, end.AddHours(-2), end], end);
+
+        Assert.That(caps, Is.EqualTo(new[] { first.AddHours(24), end }));
+    }
+
+    [Test]
     public async Task NewAggregation_Backfilled_StaysExactAndReachesThePresent()
     {
         var clock = new FakeTimeProvider(Now.AddDays(-4));
@@ -41,8 +70,8 @@ public sealed class BackfillAndRecomputeTests
         await ActivatorUtilities.CreateInstance<BackfillStarter>(after.Services).ScheduleMissingBackfillsAsync(CancellationToken.None);
 
         var firstHour = UtcHour.Containing(Now.AddDays(-4));
-        scheduler.Received(1).ScheduleBackfill("opensByHub", firstHour, UtcHour.Containing(Now));
-        scheduler.DidNotReceive().ScheduleBackfill("mediaConsultations", Arg.Any<UtcHour>(), Arg.Any<UtcHour>());
+        scheduler.Received(1).ScheduleBackfill("opensByHub", Arg.Is<IReadOnlyList<UtcHour>>(hours => hours[0] == firstHour), UtcHour.Containing(Now));
+        scheduler.DidNotReceive().ScheduleBackfill("mediaConsultations", Arg.Any<IReadOnlyList<UtcHour>>(), Arg.Any<UtcHour>());
 
         var expected = events.All.Count(e => e.OccurredAt >= Now.AddDays(-5));
         var watermarks = new List<UtcHour>();

@@ -103,6 +103,33 @@ public sealed class EventIngestionEndpointTests
     }
 
     [Test]
+    public async Task Post_InvalidUtf8_RejectsOnlyThatEvent()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var text = $$"""
+            [
+              {"id":"utf8-ok","type":"MediaOpened","occurredAt":"{{now:O}}","hubId":"h1","mediaId":"m1"},
+              {"id":"utf8-bad","type":"MediaOpened","occurredAt":"{{now:O}}","hubId":"h1","mediaId":"m#"}
+            ]
+            """;
+        var bytes = Encoding.UTF8.GetBytes(text);
+        bytes[Array.IndexOf(bytes, (byte)'#')] = 0xFF;
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new("application/json");
+
+        var response = await client.PostAsync("/api/events", content);
+        var answer = await response.Content.ReadFromJsonAsync<JsonObject>();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((int?)answer!["accepted"], Is.EqualTo(1));
+            Assert.That((int?)answer["rejected"]![0]!["index"], Is.EqualTo(1));
+            Assert.That((string?)answer["rejected"]![0]!["error"], Is.EqualTo("mediaId: must be valid Unicode text (UTF-8 without unpaired surrogates)"));
+        }
+    }
+
+    [Test]
     public async Task Post_InvalidJson_Returns400Problem()
     {
         var response = await client.PostAsync("/api/events", new StringContent("{\"id\": ", Encoding.UTF8, "application/json"));

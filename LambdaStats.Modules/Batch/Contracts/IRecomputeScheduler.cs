@@ -8,8 +8,11 @@ public interface IRecomputeScheduler
     /// <summary>Schedules the recompute of [<paramref name="from"/>, <paramref name="to"/>); throws <see cref="KeyNotFoundException"/> for an unknown aggregation.</summary>
     RecomputeTicket ScheduleRecompute(string? aggregation, UtcHour from, UtcHour to);
 
-    /// <summary>Schedules the backfill of a new aggregation from <paramref name="firstHour"/> to <paramref name="end"/>.</summary>
-    RecomputeTicket ScheduleBackfill(string aggregation, UtcHour firstHour, UtcHour end);
+    /// <summary>
+    /// Schedules the backfill of a new aggregation up to <paramref name="end"/>, with one job per
+    /// day that has events in <paramref name="hoursWithEvents"/> (ascending, not empty).
+    /// </summary>
+    RecomputeTicket ScheduleBackfill(string aggregation, IReadOnlyList<UtcHour> hoursWithEvents, UtcHour end);
 }
 
 /// <summary>The Hangfire job ids of a scheduled recompute, in the order they run.</summary>

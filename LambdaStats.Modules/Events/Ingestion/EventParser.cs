@@ -10,6 +10,9 @@ namespace LambdaStats.Modules.Events.Ingestion;
 /// </summary>
 internal sealed class EventParser(IngestionOptions options)
 {
+    /// <summary>Earliest accepted occurredAt, equal to the earliest <c>from</c> of the aggregation endpoint.</summary>
+    private static readonly DateTimeOffset EarliestOccurredAt = new(1, 1, 2, 0, 0, 0, TimeSpan.Zero);
+
     public const int MaxIdLength = 128;
 
     /// <summary>Upper bound of <c>durationSeconds</c> (about 31 years), so that sums of many events stay finite.</summary>
@@ -120,6 +123,12 @@ internal sealed class EventParser(IngestionOptions options)
         }
 
         occurredAt = parsed.ToUniversalTime();
+        if (occurredAt < EarliestOccurredAt)
+        {
+            error = $"occurredAt: {text} is before {EarliestOccurredAt:yyyy-MM-ddTHH:mm:ssZ}, the earliest instant a query can cover";
+            return false;
+        }
+
         if (occurredAt > now + options.MaxFutureSkew)
         {
             error = $"occurredAt: {text} is more than {options.MaxFutureSkew} in the future of the server clock ({now:O})";
@@ -224,7 +233,18 @@ internal sealed class EventParser(IngestionOptions options)
             return false;
         }
 
-        value = element.GetString()!;
+        try
+        {
+            value = element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json reads strings lazily: invalid UTF-8 and escaped unpaired
+            // surrogates pass the parse of the document and fail only here.
+            error = $"{name}: must be valid Unicode text (UTF-8 without unpaired surrogates)";
+            return false;
+        }
+
         if (value.Length == 0 && required)
         {
             error = $"{name}: must not be empty";
