@@ -40,6 +40,23 @@ public sealed class SqliteStorageModuleTests
     }
 
     [Test]
+    public void OpenEventStore_SecondOwner_FailsUntilFirstCloses()
+    {
+        var first = directory.OpenEventStore();
+
+        var error = Assert.Throws<InvalidOperationException>(() => directory.OpenEventStore().Dispose());
+        first.Dispose();
+        using var reopened = directory.OpenEventStore();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(error!.Message, Does.Contain("is in use by another process"));
+            Assert.That(error.Message, Does.Contain("events.db.lock"));
+            Assert.That(error.Message, Does.Contain("--url"));
+        }
+    }
+
+    [Test]
     public async Task AddSqliteStorage_DataDirectoryIsAFile_FailsStartNamingPathAndSetting()
     {
         var filePath = Path.Combine(directory.Path, "occupied");

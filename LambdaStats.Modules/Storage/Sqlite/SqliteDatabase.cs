@@ -36,12 +36,14 @@ internal sealed class SqliteDatabase : IDisposable
 {
     private readonly string readerConnectionString;
     private readonly SqliteConnection writer;
+    private readonly FileStream ownerLock;
 
-    private SqliteDatabase(string filePath, string readerConnectionString, SqliteConnection writer)
+    private SqliteDatabase(string filePath, string readerConnectionString, SqliteConnection writer, FileStream ownerLock)
     {
         FilePath = filePath;
         this.readerConnectionString = readerConnectionString;
         this.writer = writer;
+        this.ownerLock = ownerLock;
     }
 
     public string FilePath { get; }
@@ -75,6 +77,7 @@ internal sealed class SqliteDatabase : IDisposable
         CreateDirectory(directory);
 
         var filePath = Path.Combine(directory, fileName);
+        var ownerLock = LockOwner(filePath, storeName);
         var writerConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = filePath,
@@ -97,6 +100,7 @@ internal sealed class SqliteDatabase : IDisposable
         catch (SqliteException exception)
         {
             writer.Dispose();
+            ownerLock.Dispose();
             throw new InvalidOperationException(
                 $"Failed to open the {storeName} database '{filePath}': {exception.Message} "
                 + $"Check that the directory set by {SqliteStorageOptions.DataDirectoryKey} is writable and that the file is a SQLite database.",
@@ -105,11 +109,12 @@ internal sealed class SqliteDatabase : IDisposable
         catch
         {
             writer.Dispose();
+            ownerLock.Dispose();
             throw;
         }
 
         SqliteStorageLog.DatabaseOpened(logger, storeName, filePath);
-        return new SqliteDatabase(filePath, readerConnectionString, writer);
+        return new SqliteDatabase(filePath, readerConnectionString, writer, ownerLock);
     }
 
     /// <summary>Opens a pooled connection for reading. The caller disposes it.</summary>
@@ -127,6 +132,39 @@ internal sealed class SqliteDatabase : IDisposable
         // Pooled reader connections keep the file open after they are returned to the pool.
         using var pooled = new SqliteConnection(readerConnectionString);
         SqliteConnection.ClearPool(pooled);
+        ownerLock.Dispose();
+    }
+
+    /// <summary>
+    /// Opens <c>FILE.lock</c> beside the database without sharing, so that a second process (a
+    /// second service, or a local import while the service runs) stops with a clear message
+    /// instead of writing events that the running service would not see until its next batch.
+    /// </summary>
+    /// <remarks>
+    /// .NET takes an advisory <c>flock</c> on Unix for <see cref="FileShare.None"/>, so the lock
+    /// ends with the process, even after a kill, and the lock file can stay on disk.
+    /// </remarks>
+    private static FileStream LockOwner(string filePath, string storeName)
+    {
+        var lockPath = filePath + ".lock";
+        try
+        {
+            return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException exception)
+        {
+            throw new InvalidOperationException(
+                $"The {storeName} database '{filePath}' is in use by another process (lock file '{lockPath}'). "
+                + "Stop the other LambdaStats process, or send an import to the running service with --url.",
+                exception);
+        }
+        catch (UnauthorizedAccessException exception)
+        {
+            throw new InvalidOperationException(
+                $"Failed to create the lock file '{lockPath}': {exception.Message} "
+                + $"Set {SqliteStorageOptions.DataDirectoryKey} to a writable directory.",
+                exception);
+        }
     }
 
     private static void CreateDirectory(string directory)
