@@ -158,6 +158,14 @@ internal sealed partial class AggregationQueryService(
                 {
                     await ReadEdgeAsync(definition, filter, edgeFrom, edgeTo, sink, cancellationToken).ConfigureAwait(false);
                     provisionalFrom ??= edgeFrom;
+
+                    // The store read counts every event of the part, so it counts the late events
+                    // that the speed layer buffers for this batched hour when their times overlap it.
+                    includesLate |= hour < watermark
+                        && speedByHour.ContainsKey(hour)
+                        && snapshot.HourBounds.TryGetValue(hour, out var late)
+                        && late.Earliest < edgeTo
+                        && late.Latest >= edgeFrom;
                 }
             }
 

@@ -140,6 +140,8 @@ public sealed class ExactnessTests
 
         await OpenAsync(day.AddHours(9).AddMinutes(30));
         var late = await harness.QueryAsync("mediaConsultations", "h1", day, day.AddDays(1));
+        var lateMinute = await harness.QueryAsync("mediaConsultations", "h1", day.AddHours(9).AddMinutes(30), day.AddHours(9).AddMinutes(31));
+        var beforeLateMinute = await harness.QueryAsync("mediaConsultations", "h1", day.AddHours(9), day.AddHours(9).AddMinutes(20));
         var heldHours = harness.Speed.GetHeldHours("mediaConsultations");
         await harness.RunHourlyAsync();
         var recomputed = await harness.QueryAsync("mediaConsultations", "h1", day, day.AddDays(1));
@@ -150,6 +152,10 @@ public sealed class ExactnessTests
             Assert.That(Consultations(late.Totals), Is.EqualTo(2), "visible at once");
             Assert.That(late.IncludesLateEvents, Is.True, "the answer says it counts a late event");
             Assert.That(late.ProvisionalFrom, Is.EqualTo(day.AddHours(9)), "provisional from the late event's hour");
+            Assert.That(Consultations(lateMinute.Totals), Is.EqualTo(1), "the late event's minute");
+            Assert.That(lateMinute.IncludesLateEvents, Is.True, "a part of an hour also says it counts a late event");
+            Assert.That(Consultations(beforeLateMinute.Totals), Is.EqualTo(1), "the batched event alone");
+            Assert.That(beforeLateMinute.IncludesLateEvents, Is.False, "no late event in that part of the hour");
             Assert.That(heldHours, Does.Contain(UtcHour.Containing(day.AddHours(9))), "the speed layer holds the late hour until its recompute");
             Assert.That(Consultations(recomputed.Totals), Is.EqualTo(2), "counted once after the recompute");
             Assert.That(recomputed.IncludesLateEvents, Is.False);
