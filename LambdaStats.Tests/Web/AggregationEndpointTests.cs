@@ -91,6 +91,16 @@ public sealed class AggregationEndpointTests
         }
     }
 
+    [TestCase("from=2026-01-01T00:00:00Z&mediaId=m1&mediaId=m2", "mediaId is given 2 times; give each parameter once. A key filter takes one value.")]
+    [TestCase("from=2026-01-01T00:00:00Z&from=2026-01-02T00:00:00Z", "from is given 2 times; give each parameter once.")]
+    public async Task Query_RepeatedParameter_HintsOnlyFilters(string parameters, string expectedDetail)
+    {
+        var response = await client.GetAsync($"/api/hubs/h1/aggregations/mediaConsultations?{parameters}");
+        var problem = await response.Content.ReadFromJsonAsync<JsonObject>();
+
+        Assert.That((string?)problem!["detail"], Is.EqualTo(expectedDetail));
+    }
+
     [Test]
     public async Task Query_FromAfterTo_NamesBothInstants()
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LambdaStats.Modules.Events.Import;
+using LambdaStats.Web.Endpoints;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
@@ -122,12 +123,12 @@ internal static partial class ImportCommand
                     return DefaultBatchSize;
                 }
 
-                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size >= 1)
+                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size is >= 1 and <= EventEndpoints.MaxEvents)
                 {
                     return size;
                 }
 
-                result.AddError($"--batch-size must be a whole number of at least 1, got '{text}'.");
+                result.AddError($"--batch-size must be a whole number from 1 to {EventEndpoints.MaxEvents}, the most events the service takes per request, got '{text}'.");
                 return DefaultBatchSize;
             },
         };

@@ -57,7 +57,8 @@ internal static class AggregationEndpoints
         // A repeated filter would otherwise reach the query as the joined text "m1,m2" and match nothing.
         if (parameters.FirstOrDefault(pair => pair.Value.Count > 1) is { Key: not null } repeated)
         {
-            return BadParameter(repeated.Key, $"{repeated.Key} is given {repeated.Value.Count} times; give each parameter once. A key filter takes one value.");
+            var hint = ReservedParameters.Contains(repeated.Key) ? string.Empty : " A key filter takes one value.";
+            return BadParameter(repeated.Key, $"{repeated.Key} is given {repeated.Value.Count} times; give each parameter once.{hint}");
         }
 
         if (!TryReadInstant(parameters, "from", out var from, out var error))
