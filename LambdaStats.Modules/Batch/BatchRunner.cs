@@ -120,7 +120,7 @@ internal sealed partial class BatchRunner(
     /// <remarks>
     /// NOTE: every hour of every plan stays in memory from the end of the reads to its plan's
     /// commit. For one closed hour that is the hour's rows once, but a run that catches up many
-    /// hours holds all of them, where computing per event type held at most two types at a time.
+    /// hours keeps all of them, where computing per event type kept at most two types at a time.
     /// </remarks>
     private async Task<List<AggregationRunSummary>> ExecuteAsync(List<RunPlan> plans, CancellationToken cancellationToken)
     {

@@ -20,7 +20,7 @@ internal sealed class HubPartitionedRows(Dictionary<AggregationKey, AggregateRow
 
     public IEnumerable<AggregateRow> Values => parts.SelectMany(part => part.Values);
 
-    public AggregateRow this[AggregationKey key] => TryGetValue(key, out var row) ? row : throw new KeyNotFoundException($"No row for key {key}.");
+    public AggregateRow this[AggregationKey key] => TryGetValue(key, out var row) ? row : throw new KeyNotFoundException($"Row not found for key {key}.");
 
     /// <summary>The part that contains the keys of <paramref name="hubId"/>, out of <paramref name="partCount"/>.</summary>
     public static int PartOf(string hubId, int partCount) => (int)(unchecked((uint)hubId.GetHashCode()) % (uint)partCount);

@@ -34,7 +34,7 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool)
     // Keys (row + 1) << 32 | value number; 0 marks a free slot.
     private long[] set = [];
 
-    /// <summary>Number of (row, value) pairs; for tests.</summary>
+    /// <summary>Number of (row, value) pairs, read by tests.</summary>
     internal int PairCount => entries;
 
     public override void AddRow()

@@ -95,9 +95,9 @@ public sealed class ImportCommandTests
     [TestCase("--replay-speed", "-2", "--replay-speed must be a number greater than 0")]
     [TestCase("--replay-speed", "fast", "--replay-speed must be a number greater than 0, got 'fast'")]
     [TestCase("--replay-speed", "NaN", "--replay-speed must be a number greater than 0, got 'NaN'")]
-    [TestCase("--batch-size", "0", "--batch-size must be a whole number from 1 to 10000, the most events the service takes per request, got '0'")]
-    [TestCase("--batch-size", "many", "--batch-size must be a whole number from 1 to 10000, the most events the service takes per request, got 'many'")]
-    [TestCase("--batch-size", "10001", "--batch-size must be a whole number from 1 to 10000, the most events the service takes per request, got '10001'")]
+    [TestCase("--batch-size", "0", "--batch-size must be a whole number from 1 to 10000, the maximum number of events per request, got '0'")]
+    [TestCase("--batch-size", "many", "--batch-size must be a whole number from 1 to 10000, the maximum number of events per request, got 'many'")]
+    [TestCase("--batch-size", "10001", "--batch-size must be a whole number from 1 to 10000, the maximum number of events per request, got '10001'")]
     [TestCase("--url", "ftp://127.0.0.1/", "--url must be an absolute http or https URL")]
     [TestCase("--url", "127.0.0.1:5000", "--url must be an absolute http or https URL")]
     public async Task Import_InvalidOption_ReturnsUsageError(string option, string value, string expectedError)

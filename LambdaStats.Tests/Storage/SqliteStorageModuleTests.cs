@@ -40,7 +40,7 @@ public sealed class SqliteStorageModuleTests
     }
 
     [Test]
-    public void OpenEventStore_SecondOwner_FailsUntilFirstCloses()
+    public void OpenEventStore_SecondOwner_Locked()
     {
         var first = directory.OpenEventStore();
 

@@ -128,7 +128,7 @@ internal static partial class ImportCommand
                     return size;
                 }
 
-                result.AddError($"--batch-size must be a whole number from 1 to {EventEndpoints.MaxEvents}, the most events the service takes per request, got '{text}'.");
+                result.AddError($"--batch-size must be a whole number from 1 to {EventEndpoints.MaxEvents}, the maximum number of events per request, got '{text}'.");
                 return DefaultBatchSize;
             },
         };

@@ -151,7 +151,7 @@ internal static class SqliteHourScan
             }
         }
 
-        // The method stays an async iterator, as the interface requires, though it never waits.
+        // IEventStore returns IAsyncEnumerable, so this is an async iterator, but SQLite reads here are synchronous.
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
