@@ -11,8 +11,7 @@ builder.AddLambdaStats();
 
 var app = builder.Build();
 app.MapLambdaStats();
-await app.RunAsync();
-return 0;
+return await ServiceRunner.RunAsync(app, Console.Error);
 
 /// <summary>Entry point; public so that integration tests can host it with WebApplicationFactory.</summary>
 public partial class Program;

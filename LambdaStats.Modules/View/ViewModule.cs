@@ -33,7 +33,8 @@ public static class ViewModule
         services.Add(Keyed(store));
         services.AddOptions<ViewCacheOptions>()
             .Bind(configuration.GetSection(ViewCacheOptions.SectionName))
-            .Validate(options => options.MaxMegabytes >= 0, "View:Cache:MaxMegabytes must be 0 (off) or more.");
+            .Validate(options => options.MaxMegabytes >= 0, "View:Cache:MaxMegabytes must be 0 (off) or more.")
+            .ValidateOnStart();
         services.AddSingleton<IViewStore>(provider => new CachedViewStore(
             provider.GetRequiredKeyedService<IViewStore>(StoreKey),
             provider.GetRequiredService<IOptions<ViewCacheOptions>>().Value,

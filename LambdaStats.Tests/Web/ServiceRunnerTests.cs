@@ -1,0 +1,121 @@
+using LambdaStats.Web.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace LambdaStats.Tests.Web;
+
+/// <summary>How the service reports a failure to start: one short message and exit code 1.</summary>
+[TestFixture]
+public sealed class ServiceRunnerTests
+{
+    private string dataDirectory = null!;
+
+    [SetUp]
+    public void CreateDirectory()
+    {
+        dataDirectory = Path.Combine(Path.GetTempPath(), "lambdastats-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDirectory);
+    }
+
+    [TearDown]
+    public void DeleteDirectory()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(dataDirectory, recursive: true);
+    }
+
+    [Test]
+    public async Task Run_UnreadableSetting_PrintsKeyWithoutStack()
+    {
+        var (exitCode, output) = await RunAsync(("View:Cache:MaxMegabytes", "abc"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
+            Assert.That(output, Does.StartWith("LambdaStats could not start: "));
+            Assert.That(output, Does.Contain("'abc' at 'View:Cache:MaxMegabytes'"));
+            Assert.That(output, Does.Not.Contain(" at System."));
+            Assert.That(File.Exists(Path.Combine(dataDirectory, "events.db")), Is.False, "the check runs before any database opens");
+        }
+    }
+
+    [Test]
+    public async Task Run_InvalidSetting_PrintsValidationMessage()
+    {
+        var (exitCode, output) = await RunAsync(("View:Cache:MaxMegabytes", "-1"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
+            Assert.That(output.TrimEnd(), Is.EqualTo("LambdaStats could not start: View:Cache:MaxMegabytes must be 0 (off) or more."));
+        }
+    }
+
+    [Test]
+    public async Task Run_InvalidCron_PrintsParserReason()
+    {
+        var (exitCode, output) = await RunAsync(("Batch:HourlyCron", "bad"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
+            Assert.That(output, Does.StartWith("LambdaStats could not start: Batch:HourlyCron 'bad' is not a valid cron expression"));
+            Assert.That(output, Does.Contain("caused by: Wrong number of parts"));
+        }
+    }
+
+    [Test]
+    public async Task Run_LockedDataDirectory_PrintsLockMessage()
+    {
+        using var otherProcess = new FileStream(Path.Combine(dataDirectory, "events.db.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+
+        var (exitCode, output) = await RunAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
+            Assert.That(output, Does.Contain("is in use by another process"));
+            Assert.That(output, Does.Not.Contain(" at LambdaStats."));
+        }
+    }
+
+    [Test]
+    public void Describe_InnerExceptions_OneLineEach()
+    {
+        var exception = new InvalidOperationException(
+            "Batch:HourlyCron 'x' is not a valid cron expression: bad expression",
+            new ArgumentException("bad expression", new FormatException("Wrong number of parts")));
+
+        var lines = ServiceRunner.Describe(exception).Split(Environment.NewLine);
+
+        Assert.That(lines, Is.EqualTo(new[]
+        {
+            "LambdaStats could not start: Batch:HourlyCron 'x' is not a valid cron expression: bad expression",
+            "  caused by: Wrong number of parts",
+        }));
+    }
+
+    private async Task<(int ExitCode, string Output)> RunAsync(params (string Key, string Value)[] settings)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = dataDirectory,
+            ["Hosting:RunJobServer"] = "false",
+            ["Logging:LogLevel:Default"] = "None",
+        });
+        builder.Configuration.AddInMemoryCollection(settings.Select(setting => KeyValuePair.Create(setting.Key, (string?)setting.Value)));
+        builder.AddLambdaStats();
+        var app = builder.Build();
+        app.MapLambdaStats();
+
+        // A host that starts despite the failure would run until this stops it, and return 0.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var error = new StringWriter();
+        var exitCode = await ServiceRunner.RunAsync(app, error, timeout.Token);
+        await app.DisposeAsync();
+        return (exitCode, error.ToString());
+    }
+}

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Options;
+
+namespace LambdaStats.Web.Hosting;
+
+/// <summary>
+/// Runs the web host. A failure to start (a wrong setting, a data directory in use) becomes a
+/// short message on the error output and exit code 1. Without it, the exception would abort the
+/// process with a stack trace.
+/// </summary>
+public static class ServiceRunner
+{
+    /// <summary>Exit code when the service could not start or stopped on an error.</summary>
+    public const int FailureExitCode = 1;
+
+    /// <summary>
+    /// Validates every setting registered for validation at start, then runs
+    /// <paramref name="app"/> until it stops, and returns the process exit code.
+    /// </summary>
+    /// <remarks>
+    /// The settings are validated before the host starts, so a wrong value stops the process
+    /// before it opens a database or rebuilds the speed layer. Failures that only show while the
+    /// host starts (an invalid cron expression, a locked database) are reported the same way, after
+    /// the host's own error log.
+    /// </remarks>
+    public static async Task<int> RunAsync(WebApplication app, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            app.Services.GetService<IStartupValidator>()?.Validate();
+            await app.RunAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 0;
+        }
+        catch (Exception exception)
+        {
+            await error.WriteLineAsync(Describe(exception)).ConfigureAwait(false);
+            return FailureExitCode;
+        }
+    }
+
+    /// <summary>
+    /// One line per distinct message of <paramref name="exception"/> and its inner exceptions,
+    /// without stack traces; each failure of a validation gets its own line.
+    /// </summary>
+    internal static string Describe(Exception exception)
+    {
+        var lines = new List<string>();
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            IEnumerable<string> messages = current is OptionsValidationException validation ? validation.Failures : [current.Message];
+            foreach (var message in messages)
+            {
+                if (!lines.Any(line => line.Contains(message, StringComparison.Ordinal)))
+                {
+                    lines.Add(lines.Count == 0 ? $"LambdaStats could not start: {message}" : $"  caused by: {message}");
+                }
+            }
+        }
+
+        return string.Join(Environment.NewLine, lines);
+    }
+}
