@@ -25,13 +25,13 @@ public sealed class BatchJobs(IMediator mediator)
         ThrowIfFailed(await mediator.Send(new RunDailyBatch(), cancellationToken).ConfigureAwait(false));
 
     /// <summary>One chunk of an operator's recompute; the dashboard shows the chunks done and left.</summary>
-    [JobDisplayName("Recompute {0} hours {1} to {2} (chunk {3} of {4})")]
+    [BatchJobName("Recompute {0}, hours {1} to {2} (chunk {3} of {4})", "Recalcul de {0}, heures {1} à {2} (tranche {3} sur {4})")]
     [AutomaticRetry(Attempts = 5)]
     public async Task RecomputeAsync(string? aggregation, DateTimeOffset from, DateTimeOffset to, int chunk, int chunks, CancellationToken cancellationToken) =>
         ThrowIfFailed(await mediator.Send(new RecomputeHours(aggregation, UtcHour.StartingAt(from), UtcHour.StartingAt(to)), cancellationToken).ConfigureAwait(false));
 
     /// <summary>One step of a new aggregation's backfill; the dashboard shows the steps done and left.</summary>
-    [JobDisplayName("Backfill {0} up to {1} (step {2} of {3})")]
+    [BatchJobName("Backfill {0} up to {1} (step {2} of {3})", "Rattrapage de {0} jusqu'à {1} (étape {2} sur {3})")]
     [AutomaticRetry(Attempts = 5)]
     public async Task BackfillAsync(string aggregation, DateTimeOffset cap, int step, int steps, CancellationToken cancellationToken) =>
         ThrowIfFailed(await mediator.Send(new BackfillStep(aggregation, UtcHour.StartingAt(cap)), cancellationToken).ConfigureAwait(false));

@@ -112,9 +112,9 @@ public sealed class OperationsEndpointTests
         }
     }
 
-    [TestCase("fr-FR", "Tâches")]
-    [TestCase("en-US", "Jobs")]
-    public async Task Dashboard_AcceptLanguage_ShowsThatLanguage(string language, string expectedWord)
+    [TestCase("fr-FR", "Tâches", "Recalcul de mediaConsultations, heures 2026-03-01 10:00Z à 2026-03-01 15:00Z (tranche 1 sur 1)")]
+    [TestCase("en-US", "Jobs", "Recompute mediaConsultations, hours 2026-03-01 10:00Z to 2026-03-01 15:00Z (chunk 1 of 1)")]
+    public async Task Dashboard_AcceptLanguage_ShowsThatLanguage(string language, string expectedWord, string expectedJobName)
     {
         // The dashboard answers local requests only, so this test goes through a loopback socket.
         using var factory = new LambdaStatsFactory();
@@ -129,10 +129,18 @@ public sealed class OperationsEndpointTests
         var response = await client.SendAsync(request);
         var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
 
+        // Without a job server here, the recompute's job stays enqueued and its page shows its name.
+        var ticket = await client.PostAsync("/api/admin/recompute?aggregation=mediaConsultations&from=2026-03-01T10:00:00Z&to=2026-03-01T15:00:00Z", null);
+        var jobId = (string)(await ticket.Content.ReadFromJsonAsync<JsonObject>())!["jobs"]![0]!;
+        using var jobRequest = new HttpRequestMessage(HttpMethod.Get, $"/hangfire/jobs/details/{jobId}");
+        jobRequest.Headers.AcceptLanguage.ParseAdd(language);
+        var jobHtml = WebUtility.HtmlDecode(await (await client.SendAsync(jobRequest)).Content.ReadAsStringAsync());
+
         using (Assert.EnterMultipleScope())
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(html, Does.Contain(expectedWord));
+            Assert.That(jobHtml, Does.Contain(expectedJobName));
         }
     }
 
