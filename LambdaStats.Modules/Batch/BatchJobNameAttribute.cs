@@ -14,7 +14,7 @@ namespace LambdaStats.Modules.Batch;
 /// An instant shows as <c>2026-12-05 04:00Z</c>, and a null aggregation as every aggregation.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
-public sealed class BatchJobNameAttribute(string english, string french) : JobDisplayNameAttribute(english)
+internal sealed class BatchJobNameAttribute(string english, string french) : JobDisplayNameAttribute(english)
 {
     public override string Format(DashboardContext context, Job job) => Format(job.Args, CultureInfo.CurrentUICulture);
 
