@@ -29,15 +29,21 @@ internal abstract class OutputColumn
     {
     }
 
+    /// <summary>Closes and deletes the column's scratch file, if it has one, before its hour is dropped.</summary>
+    public virtual void DeleteScratchFile()
+    {
+    }
+
     /// <param name="pool">Shares the group names of projectionAdd outputs and the values of exact distinctCount outputs between rows and hours.</param>
-    public static OutputColumn Create(OutputDefinition output, RowStringPool pool) => output.Aggregator switch
+    /// <param name="scratch">Where projectionAdd and exact distinctCount columns move their pairs past a budget; null keeps them in memory.</param>
+    public static OutputColumn Create(OutputDefinition output, RowStringPool pool, PairScratch? scratch = null) => output.Aggregator switch
     {
         AggregatorKind.Count => new CountColumn(),
         AggregatorKind.Add => new SumColumn(output.Field!.Value),
         AggregatorKind.Exists => new ExistsColumn(),
-        AggregatorKind.ProjectionAdd => new ProjectionColumn(output.GroupBy!.Value, output.Field, pool),
+        AggregatorKind.ProjectionAdd => new ProjectionColumn(output.GroupBy!.Value, output.Field, pool, scratch),
         AggregatorKind.DistinctCount when output.Mode == DistinctCountMode.Exact && !EventFields.IsNumeric(output.Field!.Value) =>
-            new DistinctValuesColumn(output.Field.Value, pool),
+            new DistinctValuesColumn(output.Field.Value, pool, scratch),
         _ => new AccumulatorColumn(output),
     };
 
