@@ -16,7 +16,7 @@ namespace LambdaStats.Modules.Speed;
 /// <see cref="ToAccumulator"/> reads one row without scanning the set. A pair costs about
 /// 8 bytes in the chain and 8 bytes per slot of the set, which stays between 3/8 and 3/4 full.
 /// <para>
-/// With a <see cref="PairScratch"/>, the column moves its pairs to a scratch file once it holds
+/// With a <see cref="PairScratch"/>, the column moves its pairs to a scratch file once it has
 /// <see cref="PairScratch.PairsInMemory"/> of them, and adds every later pair there. It then keeps
 /// in memory only the value numbering. The file's table has the same 64-bit keys as its primary
 /// key, so <c>INSERT OR IGNORE</c> finds whether a pair is new, and a row's values are one range
@@ -44,7 +44,7 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
 
     private long pairCount;
 
-    // Set once the pairs moved to the scratch file; the arrays above are then empty.
+    // Set once the pairs moved to the scratch file. The arrays above are then empty.
     private SpilledPairs? spilled;
 
     /// <summary>Number of (row, value) pairs, in memory or in the scratch file; for tests.</summary>
@@ -246,7 +246,7 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
             readRow = database.Prepare("SELECT k FROM pairs WHERE k >= ?1 AND k < ?2");
         }
 
-        /// <summary>Adds <paramref name="key"/>; returns false when it was there already.</summary>
+        /// <summary>Adds <paramref name="key"/>, and returns false when it was there already.</summary>
         public bool TryAdd(long key)
         {
             insert.Bind(1, key);

@@ -31,7 +31,7 @@ internal sealed class HourRows
 
     private int rowCount;
 
-    /// <param name="scratch">Where the pair columns move their pairs past a budget; null keeps them in memory.</param>
+    /// <param name="scratch">Where the pair columns move their pairs past a budget. Null keeps them in memory.</param>
     public HourRows(AggregationDefinition definition, RowStringPool pool, PairScratch? scratch = null)
     {
         fields = [.. definition.Key];

@@ -35,7 +35,7 @@ internal abstract class OutputColumn
     }
 
     /// <param name="pool">Shares the group names of projectionAdd outputs and the values of exact distinctCount outputs between rows and hours.</param>
-    /// <param name="scratch">Where projectionAdd and exact distinctCount columns move their pairs past a budget; null keeps them in memory.</param>
+    /// <param name="scratch">Where projectionAdd and exact distinctCount columns move their pairs past a budget. Null keeps them in memory.</param>
     public static OutputColumn Create(OutputDefinition output, RowStringPool pool, PairScratch? scratch = null) => output.Aggregator switch
     {
         AggregatorKind.Count => new CountColumn(),

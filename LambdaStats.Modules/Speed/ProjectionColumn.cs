@@ -16,7 +16,7 @@ namespace LambdaStats.Modules.Speed;
 /// slice moves to the end, and its old place becomes unused. The arrays are compacted when the
 /// unused places reach an eighth of the pairs, and when they must grow.
 /// <para>
-/// With a <see cref="PairScratch"/>, the column moves its pairs to a scratch file once it holds
+/// With a <see cref="PairScratch"/>, the column moves its pairs to a scratch file once it has
 /// <see cref="PairScratch.PairsInMemory"/> of them, and keeps every later pair there. It then keeps
 /// in memory only the group numbering and each row's number of groups. Each pair of the file has
 /// the row's ordinal of its group, so a row reads its groups in the order of their first event.
@@ -45,7 +45,7 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
     private int used;
     private int live;
 
-    // Set once the pairs moved to the scratch file; rowStart and the pair arrays are then empty.
+    // Set once the pairs moved to the scratch file. rowStart and the pair arrays are then empty.
     private SpilledPairs? spilled;
     private long spilledCount;
 
@@ -299,7 +299,7 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
             readRow = database.Prepare("SELECT k, sum FROM pairs WHERE k >= ?1 AND k < ?2 ORDER BY ordinal");
         }
 
-        /// <summary>Adds <paramref name="amount"/> to the pair's sum; returns false when the row has no such group yet.</summary>
+        /// <summary>Adds <paramref name="amount"/> to the pair's sum, and returns false when the row has no such group yet.</summary>
         public bool TryAddToSum(int row, int group, double amount)
         {
             addToSum.Bind(1, KeyOf(row, group));

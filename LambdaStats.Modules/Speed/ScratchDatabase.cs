@@ -9,7 +9,7 @@ namespace LambdaStats.Modules.Speed;
 /// and deleted on <see cref="Dispose"/>.
 /// </summary>
 /// <remarks>
-/// The file holds state that a restart rebuilds from the event store, so it needs neither a
+/// The file contains state that a restart rebuilds from the event store, so it needs neither a
 /// journal nor syncs to disk. The page cache is small because the point of the file is to keep
 /// the pairs out of the process memory. The operating system's file cache serves most reads.
 /// Not thread-safe, so the speed buffer's lock covers every call.
@@ -34,7 +34,7 @@ internal sealed class ScratchDatabase : IDisposable
     /// <summary>Number of rows that the last INSERT, UPDATE or DELETE changed.</summary>
     public int Changes => raw.sqlite3_changes(connection.Handle);
 
-    /// <exception cref="InvalidOperationException">The file cannot be created or written; the message names the path.</exception>
+    /// <exception cref="InvalidOperationException">The file cannot be created or written. The message names the path.</exception>
     public static ScratchDatabase Create(string path, string schema)
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
@@ -63,7 +63,7 @@ internal sealed class ScratchDatabase : IDisposable
         }
     }
 
-    /// <summary>Prepares <paramref name="sql"/>; the statement is finalized with the database.</summary>
+    /// <summary>Prepares <paramref name="sql"/>. <see cref="Dispose"/> finalizes the statement.</summary>
     public SqliteRawStatement Prepare(string sql)
     {
         var statement = new SqliteRawStatement(connection, sql);

@@ -31,7 +31,7 @@ internal sealed class SpeedBuffer
     private bool rewriteInProgress;
     private TaskCompletionSource rewriteEnded = CompletedSource();
 
-    /// <param name="scratch">Where the hours move the pairs of their projectionAdd and exact distinctCount outputs past a budget; null keeps them in memory.</param>
+    /// <param name="scratch">Where the hours move the pairs of their projectionAdd and exact distinctCount outputs past a budget. Null keeps them in memory.</param>
     public SpeedBuffer(AggregationDefinition definition, DivergenceCheck? divergenceCheck = null, PairScratch? scratch = null)
     {
         this.definition = definition;
@@ -333,7 +333,7 @@ internal sealed class SpeedBuffer
             lastBuffer = null;
         }
 
-        /// <summary>Deletes the scratch files of every hour, for a buffer that starts again empty; the pooled strings are cleared with the pool.</summary>
+        /// <summary>Deletes the scratch files of every hour, for a buffer that starts again empty. The pool is cleared separately.</summary>
         public void DeleteScratchFiles()
         {
             foreach (var buffer in hours.Values)

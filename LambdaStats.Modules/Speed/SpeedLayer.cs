@@ -12,7 +12,7 @@ internal sealed class SpeedLayer : ISpeedLayer
     private readonly Dictionary<EventType, SpeedBuffer[]> buffersByType;
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <param name="scratch">Where the buffers move pairs past their budget; null keeps every pair in memory.</param>
+    /// <param name="scratch">Where the buffers move pairs past their budget. Null keeps every pair in memory.</param>
     public SpeedLayer(AggregationCatalog catalog, DivergenceCheck divergenceCheck, PairScratch? scratch = null)
     {
         Divergences = divergenceCheck;

@@ -23,7 +23,7 @@ internal sealed partial class SpeedStartupService(
     {
         Log.Starting(logger);
 
-        // The scratch files of a previous process hold derived state that the rebuild replaces.
+        // The scratch files of a previous process contain derived state that the rebuild replaces.
         var deleted = scratch.DeleteFiles();
         Log.ScratchFilesDeleted(logger, deleted, scratch.Directory);
         var held = await gate.EnterAsync(cancellationToken).ConfigureAwait(false);
