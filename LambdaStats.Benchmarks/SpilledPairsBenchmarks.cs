@@ -35,20 +35,7 @@ public class SpilledPairsBenchmarks
         var definition = SpeedAggregationBenchmarks.CreateDefinition(Aggregation);
         scratchDirectory = Path.Combine(Path.GetTempPath(), $"spilled-pairs-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var scratch = PairsInMemory > 0 ? new PairScratch(scratchDirectory, PairsInMemory) : null;
-        var random = new Random(11);
-        events = SpeedAggregationBenchmarks.CreateEvents(definition.EventType)
-            .Select(e => new LambdaEvent
-            {
-                Id = e.Id,
-                Type = e.Type,
-                OccurredAt = e.OccurredAt,
-                HubId = e.HubId,
-                MediaId = e.MediaId,
-                Page = e.Page,
-                DurationSeconds = e.DurationSeconds,
-                VisitorId = $"visitor-{random.Next(2_000):D6}",
-            })
-            .ToArray();
+        events = SpeedAggregationBenchmarks.CreateEvents(definition.EventType, visitors: 2_000);
 
         buffer = new SpeedBuffer(definition, scratch: scratch);
         buffer.Add(events);

@@ -71,7 +71,7 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
         }
 
         var number = NumberOf(value);
-        var key = KeyOf(row, number);
+        var key = PairKey(row, number);
         if (spilled is not null)
         {
             if (spilled.TryAdd(key))
@@ -136,8 +136,6 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
         spilled?.Dispose();
         spilled = null;
     }
-
-    private static long KeyOf(int row, int number) => ((long)(row + 1) << 32) | (uint)number;
 
     /// <summary>Moves every pair to a new scratch file, in key order, and frees the arrays.</summary>
     private void Spill(PairScratch target)
@@ -257,8 +255,8 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
         /// <summary>Calls <paramref name="visit"/> with each value number of <paramref name="row"/>.</summary>
         public void ReadRow(int row, Action<int> visit)
         {
-            readRow.Bind(1, KeyOf(row, 0));
-            readRow.Bind(2, KeyOf(row + 1, 0));
+            readRow.Bind(1, PairKey(row, 0));
+            readRow.Bind(2, PairKey(row + 1, 0));
             try
             {
                 while (readRow.Step())

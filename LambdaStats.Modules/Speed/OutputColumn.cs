@@ -53,6 +53,12 @@ internal abstract class OutputColumn
     /// </summary>
     protected static int GrownSize(int length) => Math.Max(4, length + length / 2);
 
+    /// <summary>
+    /// The 64-bit key of a (row, number) pair: <c>(row + 1) &lt;&lt; 32 | number</c>. No key is 0,
+    /// and the keys of a row's pairs form the half-open range from <c>PairKey(row, 0)</c>, included, to <c>PairKey(row + 1, 0)</c>, excluded.
+    /// </summary>
+    protected static long PairKey(int row, int number) => ((long)(row + 1) << 32) | (uint)number;
+
     /// <summary>A column that keeps one item per row in an array, grown by <see cref="GrownSize"/> when full.</summary>
     private abstract class ArrayColumn<T> : OutputColumn
     {

@@ -150,8 +150,6 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         spilled = null;
     }
 
-    private static long KeyOf(int row, int group) => ((long)(row + 1) << 32) | (uint)group;
-
     /// <summary>Moves every pair to a new scratch file, with its ordinal in its row, and frees the pair arrays.</summary>
     private void Spill(PairScratch target)
     {
@@ -302,7 +300,7 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         /// <summary>Adds <paramref name="amount"/> to the pair's sum, and returns false when the row has no such group yet.</summary>
         public bool TryAddToSum(int row, int group, double amount)
         {
-            addToSum.Bind(1, KeyOf(row, group));
+            addToSum.Bind(1, PairKey(row, group));
             addToSum.Bind(2, amount);
             addToSum.Execute();
             return database.Changes == 1;
@@ -311,7 +309,7 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         /// <summary>Adds a pair whose sum is <c>0.0 + amount</c>.</summary>
         public void Insert(int row, int group, int ordinal, double amount)
         {
-            insert.Bind(1, KeyOf(row, group));
+            insert.Bind(1, PairKey(row, group));
             insert.Bind(2, ordinal);
             insert.Bind(3, amount);
             insert.Execute();
@@ -320,7 +318,7 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         /// <summary>Adds a pair moved from memory, with its sum as it is.</summary>
         public void Restore(int row, int group, int ordinal, double sum)
         {
-            restore.Bind(1, KeyOf(row, group));
+            restore.Bind(1, PairKey(row, group));
             restore.Bind(2, ordinal);
             restore.Bind(3, sum);
             restore.Execute();
@@ -329,8 +327,8 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         /// <summary>Calls <paramref name="visit"/> with each group number and sum of <paramref name="row"/>, in the row's order.</summary>
         public void ReadRow(int row, Action<int, double> visit)
         {
-            readRow.Bind(1, KeyOf(row, 0));
-            readRow.Bind(2, KeyOf(row + 1, 0));
+            readRow.Bind(1, PairKey(row, 0));
+            readRow.Bind(2, PairKey(row + 1, 0));
             try
             {
                 while (readRow.Step())

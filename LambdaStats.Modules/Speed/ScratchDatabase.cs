@@ -13,6 +13,8 @@ namespace LambdaStats.Modules.Speed;
 /// journal nor syncs to disk. The page cache is small because the point of the file is to keep
 /// the pairs out of the process memory. The operating system's file cache serves most reads.
 /// Not thread-safe, so the speed buffer's lock covers every call.
+/// NOTE: a failed write (a full disk) throws from <see cref="SpeedBuffer.Add"/> after the events
+/// were stored, so the buffer misses them until a restart rebuilds it.
 /// </remarks>
 internal sealed class ScratchDatabase : IDisposable
 {
