@@ -288,6 +288,8 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         public SpilledPairs(ScratchDatabase database)
         {
             this.database = database;
+            // Two statements, because one INSERT ... ON CONFLICT DO UPDATE ... RETURNING ordinal
+            // measured about three times slower per event (bench speed --filter '*SpilledPairs*').
             addToSum = database.Prepare("UPDATE pairs SET sum = sum + ?2 WHERE k = ?1");
 
             // A new sum starts at 0.0 and adds the amount, as the accumulator does, so that
