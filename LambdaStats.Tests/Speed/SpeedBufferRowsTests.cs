@@ -228,6 +228,24 @@ public sealed class SpeedBufferRowsTests
     }
 
     [Test]
+    public void Complete_SpilledRowsAsBatch_FindsNoDivergence()
+    {
+        using var directory = new TemporaryDirectory();
+        var definition = Definition([EventField.HubId, EventField.MediaId]);
+        using var check = new DivergenceCheck(services.GetRequiredService<IMeterFactory>(), NullLogger<DivergenceCheck>.Instance);
+        var buffer = new SpeedBuffer(definition, check, new PairScratch(directory.Path, pairsInMemory: 5));
+        var events = RandomEvents(22, 1_600, hours: 2);
+        buffer.Add(events);
+        buffer.Seal(sequence: 1_600, rewritesFinalViews: false);
+
+        buffer.Complete(new BatchFrontier(UtcHour.Containing(FirstHour).AddHours(2), 1_600, UtcDay.MinValue), BatchRows(definition, events));
+
+        Assert.That(check.Total, Is.Zero);
+        Assert.That(buffer.GetHeldHours(), Is.Empty);
+        Assert.That(Directory.GetFiles(directory.Path), Is.Empty);
+    }
+
+    [Test]
     public void Complete_DifferentBatchRow_CountsOneDivergence()
     {
         var definition = Definition([EventField.HubId, EventField.MediaId]);
