@@ -17,7 +17,7 @@ const string Usage = """
       ingest-stages Cost per event of each ingest stage, in process on one thread. --events (500000) --batch (1000)
       sqlite-insert What SQLite costs per inserted row, below the event store. --rows (200000)
       batch        One hourly batch over one hour of events. --events (1000000) --repeat (3)
-      speed-memory Managed bytes per live key and hour in the speed layer. --keys (10000) --hours (24) --visitors (0: no visitor ids)
+      speed-memory Managed bytes per live key and hour in the speed layer. --keys (10000) --hours (24) --visitors (0: no visitor ids) --pairs-in-memory (0: no scratch files) --scratch-dir (new temp dir) --per-round (heap and ns per event after each round of one event per key)
       soak         Sustained ingest; service RSS, managed heap and batch watermark sampled over time. --seconds (600) --rate (10000 events/s) --sample-seconds (10) --warmup-seconds (60) --max-rss-mib (12288, stops the load above it) --csv PATH
       loadgen      The load generator that ingest, freshness and soak start as a separate process. --url --events --seconds --rate --batch --concurrency; each event draws its hub, media, page and visitor from --hubs (100) --media (10000) --visitors (1000000)
     Every harness that starts the service accepts --web-dll PATH and --keep (keep the work directory).
@@ -53,7 +53,7 @@ static async Task<int> RunHarnessAsync(string harness, string[] rest)
             // Directory.Build.props, whose warnings-as-errors the generated code does not meet.
             var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
             var benchmarkArgs = rest.Contains("--filter") ? rest : [.. rest, "--filter", "*"];
-            BenchmarkSwitcher.FromTypes([typeof(SpeedAggregationBenchmarks), typeof(SpeedLayerBenchmarks)]).Run(benchmarkArgs, config);
+            BenchmarkSwitcher.FromTypes([typeof(SpeedAggregationBenchmarks), typeof(SpeedLayerBenchmarks), typeof(SpilledPairsBenchmarks)]).Run(benchmarkArgs, config);
             return 0;
         case "ingest":
             return await IngestHarness.RunAsync(new Options(rest));

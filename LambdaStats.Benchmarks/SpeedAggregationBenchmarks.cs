@@ -79,9 +79,13 @@ public class SpeedAggregationBenchmarks
         };
     }
 
-    internal static LambdaEvent[] CreateEvents(EventType type)
+    /// <param name="visitors">Number of visitor ids to draw from. 0 leaves the events without one.</param>
+    internal static LambdaEvent[] CreateEvents(EventType type, int visitors = 0)
     {
         var random = new Random(7);
+
+        // A random source of its own, so the other fields are the same with or without visitors.
+        var visitorRandom = new Random(11);
         var hour = new DateTimeOffset(2026, 1, 10, 9, 0, 0, TimeSpan.Zero);
         var media = Enumerable.Range(0, 1_000).Select(i => $"media-{i:D6}").ToArray();
         var result = new LambdaEvent[EventsPerBatch];
@@ -96,6 +100,7 @@ public class SpeedAggregationBenchmarks
                 MediaId = media[random.Next(media.Length)],
                 Page = 1 + random.Next(40),
                 DurationSeconds = random.Next(1, 600),
+                VisitorId = visitors > 0 ? $"visitor-{visitorRandom.Next(visitors):D6}" : null,
             };
         }
 

@@ -14,6 +14,14 @@ namespace LambdaStats.Benchmarks;
 /// do, and the events are dropped after each hour, so the figure includes the key strings that
 /// the buffer retains. The event count per key and hour, the pages per key and the number of
 /// distinct visitor ids (none by default) are options.
+/// <para>
+/// <c>--pairs-in-memory N</c> gives the buffer a scratch directory (<c>--scratch-dir</c>, a new
+/// temporary directory by default) and that budget, so its pair columns move to scratch files past
+/// N pairs. <c>--per-round</c> prints, after each round of one event per key, the settled heap,
+/// the heap added per event of the round, the process working set and the time per event of the
+/// round's <see cref="SpeedBuffer.Add"/>. The heap excludes SQLite's native page cache, which the
+/// working set includes.
+/// </para>
 /// </remarks>
 internal static class SpeedMemoryHarness
 {
@@ -25,12 +33,21 @@ internal static class SpeedMemoryHarness
         var pages = options.Int("pages", 3);
         var visitors = options.Int("visitors", 0);
         var names = options.String("aggregations", "count,mediaConsultations,pageViews").Split(',');
+        var pairsInMemory = options.Int("pairs-in-memory", 0);
+        var perRound = options.Flag("per-round");
+        var scratchDirectory = options.String("scratch-dir", Path.Combine(Path.GetTempPath(), $"speed-memory-scratch-{Environment.ProcessId}"));
+        var scratch = pairsInMemory > 0 ? new PairScratch(scratchDirectory, pairsInMemory) : null;
+        if (scratch is not null)
+        {
+            Console.WriteLine($"pairs in memory per output and hour: {pairsInMemory:N0}, scratch files in {scratch.Directory}");
+        }
 
         Console.WriteLine($"keys: {keys:N0}, hours: {hours}, events per key and hour: {eventsPerKeyHour}, distinct pages per key and hour: {pages}, visitors: {(visitors > 0 ? visitors.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "none")}");
         foreach (var name in names)
         {
             var definition = SpeedAggregationBenchmarks.CreateDefinition(name);
-            var bytes = Measure(definition, keys, hours, eventsPerKeyHour, pages, visitors);
+            var bytes = Measure(definition, keys, hours, eventsPerKeyHour, pages, visitors, scratch, perRound);
+            scratch?.DeleteFiles();
             Console.WriteLine(FormattableString.Invariant(
                 $"{name,-20} {bytes / (double)(keys * hours),8:F1} bytes per key and hour ({bytes / 1024.0 / 1024.0:F1} MiB for {keys * (long)hours:N0} key-hours)"));
         }
@@ -39,17 +56,21 @@ internal static class SpeedMemoryHarness
     }
 
     /// <param name="visitors">Size of the pool that visitor ids are drawn from; 0 leaves events without a visitor id.</param>
-    private static long Measure(AggregationDefinition definition, int keys, int hours, int eventsPerKeyHour, int pages, int visitors)
+    /// <param name="scratch">Where the buffer's pair columns spill. Null keeps them in memory.</param>
+    /// <param name="perRound">Whether to print the heap and the time per event after each round of one event per key.</param>
+    private static long Measure(AggregationDefinition definition, int keys, int hours, int eventsPerKeyHour, int pages, int visitors, PairScratch? scratch, bool perRound)
     {
         var first = new DateTimeOffset(2026, 1, 10, 0, 0, 0, TimeSpan.Zero);
         var before = SettledMemory();
-        var buffer = new SpeedBuffer(definition);
+        var previous = before;
+        var buffer = new SpeedBuffer(definition, scratch: scratch);
+        var clock = new System.Diagnostics.Stopwatch();
         for (var hour = 0; hour < hours; hour++)
         {
             var start = first.AddHours(hour);
-            var batch = new List<LambdaEvent>(keys * eventsPerKeyHour);
             for (var repeat = 0; repeat < eventsPerKeyHour; repeat++)
             {
+                var batch = new List<LambdaEvent>(keys);
                 for (var key = 0; key < keys; key++)
                 {
                     batch.Add(new LambdaEvent
@@ -65,14 +86,39 @@ internal static class SpeedMemoryHarness
                         VisitorId = visitors > 0 ? string.Concat("visitor-", ((key * 7 + repeat * 7919 + hour * 13) % visitors).ToString("D6", System.Globalization.CultureInfo.InvariantCulture)) : null,
                     });
                 }
-            }
 
-            buffer.Add(batch);
+                clock.Restart();
+                buffer.Add(batch);
+                clock.Stop();
+                if (perRound)
+                {
+                    var settled = SettledMemory();
+                    Console.WriteLine(FormattableString.Invariant(
+                        $"  hour {hour} round {repeat + 1}: heap {(settled - before) / 1024.0 / 1024.0,8:F1} MiB, {(settled - previous) / (double)keys,7:F1} B per event of the round, working set {Environment.WorkingSet / 1024.0 / 1024.0,8:F1} MiB, {clock.Elapsed.TotalNanoseconds / keys,7:F0} ns per event"));
+                    previous = settled;
+                }
+            }
+        }
+
+        if (perRound)
+        {
+            PrintSnapshotTime(buffer, first, hours);
         }
 
         var after = SettledMemory();
         GC.KeepAlive(buffer);
         return after - before;
+    }
+
+    /// <summary>Prints the time that <see cref="SpeedBuffer.TakeSnapshot"/> takes, under the buffer's lock, to copy the rows of one hub.</summary>
+    private static void PrintSnapshotTime(SpeedBuffer buffer, DateTimeOffset first, int hours)
+    {
+        var from = Modules.Common.UtcHour.Containing(first);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var snapshot = buffer.TakeSnapshot(new KeyFilter("hub-0000"), from, from.AddHours(hours));
+        clock.Stop();
+        Console.WriteLine(FormattableString.Invariant(
+            $"  snapshot of hub-0000: {snapshot.Rows.Count:N0} rows in {clock.Elapsed.TotalMilliseconds:F1} ms ({clock.Elapsed.TotalNanoseconds / Math.Max(1, snapshot.Rows.Count):F0} ns per row)"));
     }
 
     private static long SettledMemory()

@@ -19,7 +19,7 @@ public static class LambdaStatsModules
         services.AddMediator(options => options.ServiceLifetime = ServiceLifetime.Singleton);
         services.AddAggregationModule(configuration);
         services.AddEventsModule(configuration);
-        services.AddSpeedModule();
+        services.AddSpeedModule(configuration);
         services.AddBatchModule(configuration);
         services.AddViewModule();
         return services;

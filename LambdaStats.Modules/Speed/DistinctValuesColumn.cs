@@ -15,10 +15,18 @@ namespace LambdaStats.Modules.Speed;
 /// each row chains its pairs through <see cref="entryValue"/> and <see cref="entryNext"/> so that
 /// <see cref="ToAccumulator"/> reads one row without scanning the set. A pair costs about
 /// 8 bytes in the chain and 8 bytes per slot of the set, which stays between 3/8 and 3/4 full.
+/// <para>
+/// With a <see cref="PairScratch"/>, the column moves its pairs to a scratch file once it has
+/// <see cref="PairScratch.PairsInMemory"/> of them, and adds every later pair there. It then keeps
+/// in memory only the value numbering. The file's table has the same 64-bit keys as its primary
+/// key, so <c>INSERT OR IGNORE</c> finds whether a pair is new, and a row's values are one range
+/// of keys.
+/// </para>
 /// </remarks>
-internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool) : OutputColumn
+internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool, PairScratch? scratch = null) : OutputColumn
 {
     private const int FirstSetSize = 16;
+    private const string Schema = "CREATE TABLE pairs (k INTEGER PRIMARY KEY)";
 
     private readonly Dictionary<string, int> valueNumbers = new(StringComparer.Ordinal);
     private readonly List<string> values = [];
@@ -34,12 +42,20 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool)
     // Keys (row + 1) << 32 | value number; 0 marks a free slot.
     private long[] set = [];
 
-    /// <summary>Number of (row, value) pairs, read by tests.</summary>
-    internal int PairCount => entries;
+    private long pairCount;
+
+    // Set once the pairs moved to the scratch file. The arrays above are then empty.
+    private SpilledPairs? spilled;
+
+    /// <summary>Number of (row, value) pairs, in memory or in the scratch file; for tests.</summary>
+    internal long PairCount => pairCount;
+
+    /// <summary>Whether the pairs moved to a scratch file; for tests.</summary>
+    internal bool IsSpilled => spilled is not null;
 
     public override void AddRow()
     {
-        if (rows == rowLast.Length)
+        if (spilled is null && rows == rowLast.Length)
         {
             Array.Resize(ref rowLast, GrownSize(rows));
         }
@@ -55,11 +71,23 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool)
         }
 
         var number = NumberOf(value);
-        var key = ((long)(row + 1) << 32) | (uint)number;
+        var key = PairKey(row, number);
+        if (spilled is not null)
+        {
+            if (spilled.TryAdd(key))
+            {
+                pairCount++;
+            }
+
+            return;
+        }
+
         if (!TryAddKey(key))
         {
             return;
         }
+
+        pairCount++;
 
         if (entries == entryValue.Length)
         {
@@ -72,11 +100,21 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool)
         entryNext[entries] = rowLast[row];
         entries++;
         rowLast[row] = entries;
+        if (scratch is not null && entries >= scratch.PairsInMemory)
+        {
+            Spill(scratch);
+        }
     }
 
     public override Accumulator ToAccumulator(int row)
     {
         var accumulator = new ExactDistinctCountAccumulator(field);
+        if (spilled is not null)
+        {
+            spilled.ReadRow(row, number => accumulator.RestoreValue(values[number]));
+            return accumulator;
+        }
+
         for (var entry = rowLast[row]; entry != 0; entry = entryNext[entry - 1])
         {
             accumulator.RestoreValue(values[entryValue[entry - 1]]);
@@ -91,6 +129,42 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool)
         {
             pool.Release(value);
         }
+    }
+
+    public override void DeleteScratchFile()
+    {
+        spilled?.Dispose();
+        spilled = null;
+    }
+
+    /// <summary>Moves every pair to a new scratch file, in key order, and frees the arrays.</summary>
+    private void Spill(PairScratch target)
+    {
+        var keys = set;
+        Array.Sort(keys);
+        var pairs = new SpilledPairs(target.Create(Schema));
+        try
+        {
+            foreach (var key in keys)
+            {
+                if (key != 0)
+                {
+                    pairs.TryAdd(key);
+                }
+            }
+        }
+        catch
+        {
+            pairs.Dispose();
+            throw;
+        }
+
+        spilled = pairs;
+        set = [];
+        entryValue = [];
+        entryNext = [];
+        rowLast = [];
+        entries = 0;
     }
 
     private int NumberOf(string value)
@@ -155,4 +229,47 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool)
 
     // Fibonacci hashing: the multiplication spreads both the row and the value number over the high bits.
     private static int SlotOf(long key, int mask) => unchecked((int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 33)) & mask;
+
+    /// <summary>The pairs of the column in a scratch file, under their 64-bit keys.</summary>
+    private sealed class SpilledPairs : IDisposable
+    {
+        private readonly ScratchDatabase database;
+        private readonly Storage.Sqlite.SqliteRawStatement insert;
+        private readonly Storage.Sqlite.SqliteRawStatement readRow;
+
+        public SpilledPairs(ScratchDatabase database)
+        {
+            this.database = database;
+            insert = database.Prepare("INSERT OR IGNORE INTO pairs (k) VALUES (?1)");
+            readRow = database.Prepare("SELECT k FROM pairs WHERE k >= ?1 AND k < ?2");
+        }
+
+        /// <summary>Adds <paramref name="key"/>, and returns false when it was there already.</summary>
+        public bool TryAdd(long key)
+        {
+            insert.Bind(1, key);
+            insert.Execute();
+            return database.Changes == 1;
+        }
+
+        /// <summary>Calls <paramref name="visit"/> with each value number of <paramref name="row"/>.</summary>
+        public void ReadRow(int row, Action<int> visit)
+        {
+            readRow.Bind(1, PairKey(row, 0));
+            readRow.Bind(2, PairKey(row + 1, 0));
+            try
+            {
+                while (readRow.Step())
+                {
+                    visit((int)(readRow.GetInt64(0) & uint.MaxValue));
+                }
+            }
+            finally
+            {
+                readRow.Reset();
+            }
+        }
+
+        public void Dispose() => database.Dispose();
+    }
 }

@@ -31,14 +31,15 @@ internal sealed class HourRows
 
     private int rowCount;
 
-    public HourRows(AggregationDefinition definition, RowStringPool pool)
+    /// <param name="scratch">Where the pair columns move their pairs past a budget. Null keeps them in memory.</param>
+    public HourRows(AggregationDefinition definition, RowStringPool pool, PairScratch? scratch = null)
     {
         fields = [.. definition.Key];
         this.pool = pool;
         columns = new OutputColumn[definition.Outputs.Count];
         for (var i = 0; i < columns.Length; i++)
         {
-            columns[i] = OutputColumn.Create(definition.Outputs[i], pool);
+            columns[i] = OutputColumn.Create(definition.Outputs[i], pool, scratch);
         }
 
         recentParents = new KeyNode?[fields.Length];
@@ -103,13 +104,26 @@ internal sealed class HourRows
         }
     }
 
-    /// <summary>Releases this hour's uses of pooled strings (key values, group names and distinct values), before the hour is dropped.</summary>
-    public void ReleaseKeys()
+    /// <summary>
+    /// Releases this hour's uses of pooled strings (key values, group names and distinct values)
+    /// and deletes its scratch files, before the hour is dropped.
+    /// </summary>
+    public void Release()
     {
         Release(root);
         foreach (var column in columns)
         {
             column.ReleaseStrings();
+            column.DeleteScratchFile();
+        }
+    }
+
+    /// <summary>Deletes this hour's scratch files and keeps its pooled strings, for a buffer whose pool is cleared.</summary>
+    public void DeleteScratchFiles()
+    {
+        foreach (var column in columns)
+        {
+            column.DeleteScratchFile();
         }
     }
 

@@ -29,15 +29,21 @@ internal abstract class OutputColumn
     {
     }
 
+    /// <summary>Closes and deletes the column's scratch file, if it has one, before its hour is dropped.</summary>
+    public virtual void DeleteScratchFile()
+    {
+    }
+
     /// <param name="pool">Shares the group names of projectionAdd outputs and the values of exact distinctCount outputs between rows and hours.</param>
-    public static OutputColumn Create(OutputDefinition output, RowStringPool pool) => output.Aggregator switch
+    /// <param name="scratch">Where projectionAdd and exact distinctCount columns move their pairs past a budget. Null keeps them in memory.</param>
+    public static OutputColumn Create(OutputDefinition output, RowStringPool pool, PairScratch? scratch = null) => output.Aggregator switch
     {
         AggregatorKind.Count => new CountColumn(),
         AggregatorKind.Add => new SumColumn(output.Field!.Value),
         AggregatorKind.Exists => new ExistsColumn(),
-        AggregatorKind.ProjectionAdd => new ProjectionColumn(output.GroupBy!.Value, output.Field, pool),
+        AggregatorKind.ProjectionAdd => new ProjectionColumn(output.GroupBy!.Value, output.Field, pool, scratch),
         AggregatorKind.DistinctCount when output.Mode == DistinctCountMode.Exact && !EventFields.IsNumeric(output.Field!.Value) =>
-            new DistinctValuesColumn(output.Field.Value, pool),
+            new DistinctValuesColumn(output.Field.Value, pool, scratch),
         _ => new AccumulatorColumn(output),
     };
 
@@ -46,6 +52,12 @@ internal abstract class OutputColumn
     /// many rows keeps less spare room than with doubling.
     /// </summary>
     protected static int GrownSize(int length) => Math.Max(4, length + length / 2);
+
+    /// <summary>
+    /// The 64-bit key of a (row, number) pair: <c>(row + 1) &lt;&lt; 32 | number</c>. No key is 0,
+    /// and the keys of a row's pairs form the half-open range from <c>PairKey(row, 0)</c>, included, to <c>PairKey(row + 1, 0)</c>, excluded.
+    /// </summary>
+    protected static long PairKey(int row, int number) => ((long)(row + 1) << 32) | (uint)number;
 
     /// <summary>A column that keeps one item per row in an array, grown by <see cref="GrownSize"/> when full.</summary>
     private abstract class ArrayColumn<T> : OutputColumn

@@ -24,16 +24,19 @@ internal sealed class SpeedBuffer
     private readonly AggregationDefinition definition;
     private readonly DivergenceCheck? divergenceCheck;
     private readonly RowStringPool strings;
+    private readonly PairScratch? scratch;
     private readonly List<Segment> segments;
     private BatchFrontier frontier = BatchFrontier.Initial;
     private long generation;
     private bool rewriteInProgress;
     private TaskCompletionSource rewriteEnded = CompletedSource();
 
-    public SpeedBuffer(AggregationDefinition definition, DivergenceCheck? divergenceCheck = null)
+    /// <param name="scratch">Where the hours move the pairs of their projectionAdd and exact distinctCount outputs past a budget. Null keeps them in memory.</param>
+    public SpeedBuffer(AggregationDefinition definition, DivergenceCheck? divergenceCheck = null, PairScratch? scratch = null)
     {
         this.definition = definition;
         this.divergenceCheck = divergenceCheck;
+        this.scratch = scratch;
         strings = new RowStringPool();
         segments = [NewSegment()];
     }
@@ -82,6 +85,11 @@ internal sealed class SpeedBuffer
     {
         lock (sync)
         {
+            foreach (var segment in segments)
+            {
+                segment.DeleteScratchFiles();
+            }
+
             segments.Clear();
             strings.Clear();
             var open = NewSegment();
@@ -256,7 +264,7 @@ internal sealed class SpeedBuffer
         }
     }
 
-    private Segment NewSegment() => new(definition, strings);
+    private Segment NewSegment() => new(definition, strings, scratch);
 
     private void EndRewrite()
     {
@@ -276,7 +284,7 @@ internal sealed class SpeedBuffer
     }
 
     /// <remarks>The segments of a buffer share its string pool, so each key value is kept once.</remarks>
-    private sealed class Segment(AggregationDefinition definition, RowStringPool strings)
+    private sealed class Segment(AggregationDefinition definition, RowStringPool strings, PairScratch? scratch)
     {
         private readonly Dictionary<UtcHour, HourBuffer> hours = [];
 
@@ -302,7 +310,7 @@ internal sealed class SpeedBuffer
                 var hour = UtcHour.Containing(e.OccurredAt);
                 if (!hours.TryGetValue(hour, out buffer))
                 {
-                    buffer = new HourBuffer(new HourRows(definition, strings), e.OccurredAt);
+                    buffer = new HourBuffer(new HourRows(definition, strings, scratch), e.OccurredAt);
                     hours.Add(hour, buffer);
                 }
 
@@ -318,11 +326,20 @@ internal sealed class SpeedBuffer
         {
             foreach (var hour in hours.Keys.Where(hour => hour < watermark).ToList())
             {
-                hours[hour].Rows.ReleaseKeys();
+                hours[hour].Rows.Release();
                 hours.Remove(hour);
             }
 
             lastBuffer = null;
+        }
+
+        /// <summary>Deletes the scratch files of every hour, for a buffer that starts again empty. The pool is cleared separately.</summary>
+        public void DeleteScratchFiles()
+        {
+            foreach (var buffer in hours.Values)
+            {
+                buffer.Rows.DeleteScratchFiles();
+            }
         }
 
         public void CopyRows(KeyFilter filter, UtcHour from, UtcHour to, List<HourlyRow> destination, Dictionary<UtcHour, OccurrenceBounds> bounds)

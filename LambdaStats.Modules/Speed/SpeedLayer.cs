@@ -12,10 +12,11 @@ internal sealed class SpeedLayer : ISpeedLayer
     private readonly Dictionary<EventType, SpeedBuffer[]> buffersByType;
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public SpeedLayer(AggregationCatalog catalog, DivergenceCheck divergenceCheck)
+    /// <param name="scratch">Where the buffers move pairs past their budget. Null keeps every pair in memory.</param>
+    public SpeedLayer(AggregationCatalog catalog, DivergenceCheck divergenceCheck, PairScratch? scratch = null)
     {
         Divergences = divergenceCheck;
-        buffers = catalog.All.ToDictionary(definition => definition.Name, definition => new SpeedBuffer(definition, divergenceCheck), StringComparer.Ordinal);
+        buffers = catalog.All.ToDictionary(definition => definition.Name, definition => new SpeedBuffer(definition, divergenceCheck, scratch), StringComparer.Ordinal);
         buffersByType = buffers.Values
             .Where(buffer => buffer.Definition.SpeedLayer)
             .GroupBy(buffer => buffer.Definition.EventType)

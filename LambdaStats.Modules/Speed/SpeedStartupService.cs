@@ -12,6 +12,7 @@ namespace LambdaStats.Modules.Speed;
 /// </summary>
 internal sealed partial class SpeedStartupService(
     SpeedRebuilder rebuilder,
+    PairScratch scratch,
     IngestionGate gate,
     IHostApplicationLifetime lifetime,
     ILogger<SpeedStartupService> logger) : IHostedService
@@ -21,6 +22,10 @@ internal sealed partial class SpeedStartupService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Log.Starting(logger);
+
+        // The scratch files of a previous process contain derived state that the rebuild replaces.
+        var deleted = scratch.DeleteFiles();
+        Log.ScratchFilesDeleted(logger, deleted, scratch.Directory);
         var held = await gate.EnterAsync(cancellationToken).ConfigureAwait(false);
         rebuild = Task.Run(() => RebuildAsync(held), CancellationToken.None);
     }
@@ -67,6 +72,9 @@ internal sealed partial class SpeedStartupService(
 
         [LoggerMessage(EventId = 3013, Level = LogLevel.Critical, Message = "Speed layer rebuild failed; stopping the service because its answers would miss events")]
         public static partial void RebuildFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 3015, Level = LogLevel.Information, Message = "Deleted {FileCount} scratch files of a previous process from {Directory}")]
+        public static partial void ScratchFilesDeleted(ILogger logger, int fileCount, string directory);
 
         [LoggerMessage(EventId = 3014, Level = LogLevel.Information, Message = "Speed layer rebuild cancelled by shutdown")]
         public static partial void RebuildCancelled(ILogger logger);

@@ -4,6 +4,7 @@ using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed;
 using LambdaStats.Modules.View.Contracts;
+using LambdaStats.Tests.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -60,6 +61,64 @@ public sealed class SpeedBufferRowsTests
         var expected = ExpectedRows(definition, events);
         var actual = SnapshotRows(buffer, FirstHour, hours: 3);
         AssertSameRows(actual, expected);
+    }
+
+    [TestCase(new[] { EventField.HubId }, 1, 1)]
+    [TestCase(new[] { EventField.HubId, EventField.MediaId }, 2, 20)]
+    [TestCase(new[] { EventField.HubId, EventField.MediaId, EventField.Network }, 3, 50)]
+    public void Snapshot_SpilledPairs_EqualsAccumulatorRows(EventField[] key, int seed, int pairsInMemory)
+    {
+        using var directory = new TemporaryDirectory();
+        var scratch = new PairScratch(directory.Path, pairsInMemory);
+        var definition = Definition(key);
+        var events = RandomEvents(seed, 3_000, hours: 3);
+        var buffer = new SpeedBuffer(definition, scratch: scratch);
+
+        buffer.Add(events);
+
+        AssertSameRows(SnapshotRows(buffer, FirstHour, hours: 3), ExpectedRows(definition, events));
+
+        // Three hours, each with two projectionAdd and two exact distinctCount outputs past the budget.
+        Assert.That(scratch.ListFiles(), Has.Count.EqualTo(12));
+    }
+
+    [Test]
+    public void Complete_SpilledHours_DeletesScratchFiles()
+    {
+        using var directory = new TemporaryDirectory();
+        var scratch = new PairScratch(directory.Path, pairsInMemory: 5);
+        var definition = Definition([EventField.HubId, EventField.MediaId]);
+        var events = RandomEvents(19, 2_000, hours: 2);
+        var buffer = new SpeedBuffer(definition, scratch: scratch);
+        buffer.Add(events);
+        buffer.Seal(sequence: 2_000, rewritesFinalViews: false);
+        Assert.That(scratch.ListFiles(), Has.Count.EqualTo(8));
+
+        buffer.Complete(new BatchFrontier(UtcHour.Containing(FirstHour).Next, 2_000, UtcDay.MinValue));
+
+        Assert.That(scratch.ListFiles(), Has.Count.EqualTo(4), "the second hour keeps its files");
+        AssertSameRows(SnapshotRows(buffer, FirstHour, hours: 2), ExpectedRows(definition, events.Where(e => e.OccurredAt >= FirstHour.AddHours(1))));
+
+        buffer.Complete(new BatchFrontier(UtcHour.Containing(FirstHour).AddHours(2), 2_000, UtcDay.MinValue));
+
+        Assert.That(scratch.ListFiles(), Is.Empty);
+    }
+
+    [Test]
+    public void Reset_SpilledHours_DeletesScratchFiles()
+    {
+        using var directory = new TemporaryDirectory();
+        var scratch = new PairScratch(directory.Path, pairsInMemory: 5);
+        var definition = Definition([EventField.HubId, EventField.MediaId]);
+        var buffer = new SpeedBuffer(definition, scratch: scratch);
+        buffer.Add(RandomEvents(20, 1_000, hours: 2));
+        Assert.That(scratch.ListFiles(), Has.Count.EqualTo(8));
+
+        var reloaded = RandomEvents(21, 1_000, hours: 1);
+        buffer.Reset(BatchFrontier.Initial, reloaded);
+
+        Assert.That(scratch.ListFiles(), Has.Count.EqualTo(4), "only the reloaded hour has files");
+        AssertSameRows(SnapshotRows(buffer, FirstHour, hours: 2), ExpectedRows(definition, reloaded));
     }
 
     [Test]
@@ -166,6 +225,24 @@ public sealed class SpeedBufferRowsTests
 
         Assert.That(check.Total, Is.Zero);
         Assert.That(buffer.GetHeldHours(), Is.Empty);
+    }
+
+    [Test]
+    public void Complete_SpilledRowsAsBatch_FindsNoDivergence()
+    {
+        using var directory = new TemporaryDirectory();
+        var definition = Definition([EventField.HubId, EventField.MediaId]);
+        using var check = new DivergenceCheck(services.GetRequiredService<IMeterFactory>(), NullLogger<DivergenceCheck>.Instance);
+        var buffer = new SpeedBuffer(definition, check, new PairScratch(directory.Path, pairsInMemory: 5));
+        var events = RandomEvents(22, 1_600, hours: 2);
+        buffer.Add(events);
+        buffer.Seal(sequence: 1_600, rewritesFinalViews: false);
+
+        buffer.Complete(new BatchFrontier(UtcHour.Containing(FirstHour).AddHours(2), 1_600, UtcDay.MinValue), BatchRows(definition, events));
+
+        Assert.That(check.Total, Is.Zero);
+        Assert.That(buffer.GetHeldHours(), Is.Empty);
+        Assert.That(Directory.GetFiles(directory.Path), Is.Empty);
     }
 
     [Test]

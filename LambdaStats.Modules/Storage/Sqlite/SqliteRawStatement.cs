@@ -26,6 +26,8 @@ internal sealed class SqliteRawStatement : IDisposable
 
     public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(statement, index, value));
 
+    public void Bind(int index, double value) => Check(raw.sqlite3_bind_double(statement, index, value));
+
     public void Bind(int index, string value) => Check(raw.sqlite3_bind_text(statement, index, value));
 
     public void Bind(int index, ReadOnlySpan<byte> blob) => Check(raw.sqlite3_bind_blob(statement, index, blob));

@@ -1,0 +1,56 @@
+namespace LambdaStats.Modules.Speed;
+
+/// <summary>
+/// The directory of the speed layer's scratch files and the number of pairs an output keeps in
+/// memory per hour before it moves them there.
+/// </summary>
+/// <remarks>
+/// The files hold derived state only: the speed layer rebuilds its buffers from the event store
+/// at startup, so <see cref="DeleteFiles"/> runs before that rebuild, and each file is deleted when
+/// its hour is released.
+/// </remarks>
+internal sealed class PairScratch
+{
+    private const string FilePattern = "*.db";
+
+    public PairScratch(string directory, int pairsInMemory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pairsInMemory, 1);
+        Directory = Path.GetFullPath(directory);
+        PairsInMemory = pairsInMemory;
+    }
+
+    public string Directory { get; }
+
+    public int PairsInMemory { get; }
+
+    /// <summary>Creates a new scratch database with <paramref name="schema"/>, in a file of its own.</summary>
+    public ScratchDatabase Create(string schema)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        return ScratchDatabase.Create(Path.Combine(Directory, $"{Guid.NewGuid():N}.db"), schema);
+    }
+
+    /// <summary>Deletes the scratch files that a previous process left, and returns how many.</summary>
+    public int DeleteFiles()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return 0;
+        }
+
+        var deleted = 0;
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, FilePattern))
+        {
+            File.Delete(file);
+            deleted++;
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Returns the scratch files present now; for diagnostics and tests.</summary>
+    internal IReadOnlyList<string> ListFiles() =>
+        System.IO.Directory.Exists(Directory) ? System.IO.Directory.GetFiles(Directory, FilePattern) : [];
+}
