@@ -134,6 +134,12 @@ internal sealed partial class BatchRunner(
         try
         {
             hours = await ComputeHoursAsync(plans, cancellationToken).ConfigureAwait(false);
+
+            // The await above resumes inside the call that completed the computation, whose
+            // finished frames keep the rows of every plan in their locals until that call
+            // returns. Without a yield, the commits below would run on that stack, and no plan's
+            // rows could be collected before the whole run ends, even once committed.
+            await Task.Yield();
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
