@@ -5,6 +5,7 @@ using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.View.Contracts;
 using Mediator;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace LambdaStats.Modules.Batch;
 
@@ -25,6 +26,8 @@ internal sealed partial class BatchRunner(
     IPublisher publisher,
     AggregationCatalog catalog,
     TimeProvider clock,
+    IHeapCompactor heapCompactor,
+    IOptions<BatchOptions> options,
     ILogger<BatchRunner> logger)
 {
     private readonly SemaphoreSlim runLock = new(1, 1);
@@ -46,7 +49,13 @@ internal sealed partial class BatchRunner(
             var plans = await PlanAndSealAsync(request, end, cancellationToken).ConfigureAwait(false);
             var summaries = await ExecuteAsync(plans, cancellationToken).ConfigureAwait(false);
 
-            Log.HourlyRunCompleted(logger, end.Start, summaries.Sum(s => s.BucketsWritten), summaries.Count(s => s.Error is not null));
+            var bucketsWritten = summaries.Sum(s => s.BucketsWritten);
+            Log.HourlyRunCompleted(logger, end.Start, bucketsWritten, summaries.Count(s => s.Error is not null));
+            if (bucketsWritten > 0)
+            {
+                CompactHeapIfLarge();
+            }
+
             return new BatchRunSummary(summaries);
         }
         finally
@@ -72,6 +81,25 @@ internal sealed partial class BatchRunner(
         {
             runLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Returns the memory of the run to the operating system at once. Without a full collection,
+    /// the GC can keep it committed for minutes after the run, until ingestion has allocated
+    /// enough for the next gen 2 collection.
+    /// </summary>
+    /// <remarks>The collection pauses every thread of the process, ingestion included, for its duration.</remarks>
+    private void CompactHeapIfLarge()
+    {
+        var thresholdMegabytes = options.Value.CompactHeapAboveMegabytes;
+        var committed = heapCompactor.CommittedBytes;
+        if (thresholdMegabytes == 0 || committed <= thresholdMegabytes * 1024L * 1024L)
+        {
+            return;
+        }
+
+        var compaction = heapCompactor.Compact();
+        Log.HeapCompacted(logger, compaction.Duration.TotalMilliseconds, committed, compaction.HeapBytesBefore, compaction.HeapBytesAfter, compaction.WorkingSetBefore, compaction.WorkingSetAfter);
     }
 
     private async Task<List<RunPlan>> PlanAndSealAsync(BatchRunRequest request, UtcHour end, CancellationToken cancellationToken)
@@ -318,6 +346,9 @@ internal sealed partial class BatchRunner(
 
         [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Daily views of {Aggregation} built for {DayCount} days; daily watermark {DailyWatermark}")]
         public static partial void DailyCompleted(ILogger logger, string aggregation, int dayCount, DateTimeOffset dailyWatermark);
+
+        [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "Heap compacted after the hourly batch in {DurationMilliseconds} ms: {CommittedBytes} bytes committed before; managed heap {HeapBytesBefore} to {HeapBytesAfter} bytes, working set {WorkingSetBefore} to {WorkingSetAfter} bytes")]
+        public static partial void HeapCompacted(ILogger logger, double durationMilliseconds, long committedBytes, long heapBytesBefore, long heapBytesAfter, long workingSetBefore, long workingSetAfter);
 
         [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "Daily views of {Aggregation} failed; the next run retries")]
         public static partial void DailyFailed(ILogger logger, Exception exception, string aggregation);
