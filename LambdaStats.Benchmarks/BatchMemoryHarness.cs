@@ -38,7 +38,7 @@ internal static class BatchMemoryHarness
         {
             var hour = UtcHour.Containing(DateTimeOffset.UtcNow).AddHours(-2);
             var clock = new ManualClock(hour.Start.AddSeconds(1));
-            await using var host = new ModuleHost(directory, clock);
+            await using var host = new ModuleHost(directory, clock, logBatchRuns: true);
             var mediator = host.Get<IMediator>();
             await mediator.Send(new RunHourlyBatch());
 
