@@ -38,7 +38,7 @@ internal static class BatchMemoryHarness
         {
             var hour = UtcHour.Containing(DateTimeOffset.UtcNow).AddHours(-2);
             var clock = new ManualClock(hour.Start.AddSeconds(1));
-            await using var host = new ModuleHost(directory, clock, logBatchRuns: true);
+            await using var host = new ModuleHost(directory, clock, logBatchRuns: true, settings: BatchSettings(options));
             var mediator = host.Get<IMediator>();
             await mediator.Send(new RunHourlyBatch());
 
@@ -97,6 +97,23 @@ internal static class BatchMemoryHarness
         }
 
         return 0;
+    }
+
+    /// <summary>The batch settings that the options <c>--read-hour-per-event-type</c> and <c>--compact-heap-above-megabytes</c> set.</summary>
+    public static Dictionary<string, string?> BatchSettings(Options options)
+    {
+        var settings = new Dictionary<string, string?>();
+        if (options.Flag("read-hour-per-event-type"))
+        {
+            settings["Batch:ReadHourPerEventType"] = "true";
+        }
+
+        if (options.OptionalString("compact-heap-above-megabytes") is { } megabytes)
+        {
+            settings["Batch:CompactHeapAboveMegabytes"] = megabytes;
+        }
+
+        return settings;
     }
 
     private static async Task IngestHourAsync(IEventIngestor ingestor, UtcHour hour, int count, int hubs, int media, int visitors)

@@ -18,6 +18,13 @@ public sealed class BatchOptions
     /// </summary>
     public int CompactHeapAboveMegabytes { get; set; } = 512;
 
+    /// <summary>
+    /// Whether an hourly run reads each hour once per event type and commits that type's
+    /// aggregations before it reads the next type, in place of one read of the hour for all
+    /// types. Fewer rows then exist at once, for the cost of more reads. Default: false.
+    /// </summary>
+    public bool ReadHourPerEventType { get; set; }
+
     /// <summary>Whether to register the recurring jobs with Hangfire at startup.</summary>
     public bool ScheduleJobs { get; set; } = true;
 }

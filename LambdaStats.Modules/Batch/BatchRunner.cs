@@ -47,7 +47,7 @@ internal sealed partial class BatchRunner(
             var end = UtcHour.Containing(clock.GetUtcNow());
             Log.HourlyRunStarting(logger, end.Start);
             var plans = await PlanAndSealAsync(request, end, cancellationToken).ConfigureAwait(false);
-            var summaries = await ExecuteAsync(plans, cancellationToken).ConfigureAwait(false);
+            var summaries = await ExecuteInGroupsAsync(plans, cancellationToken).ConfigureAwait(false);
 
             var bucketsWritten = summaries.Sum(s => s.BucketsWritten);
             Log.HourlyRunCompleted(logger, end.Start, bucketsWritten, summaries.Count(s => s.Error is not null));
@@ -141,6 +141,45 @@ internal sealed partial class BatchRunner(
     }
 
     /// <summary>
+    /// Executes all plans as one group, or with <see cref="BatchOptions.ReadHourPerEventType"/>
+    /// one group per event type, in the order of each type's first plan. Returns the summaries in
+    /// plan order.
+    /// </summary>
+    private async Task<List<AggregationRunSummary>> ExecuteInGroupsAsync(List<RunPlan> plans, CancellationToken cancellationToken)
+    {
+        if (!options.Value.ReadHourPerEventType)
+        {
+            return await ExecuteAsync(plans, cancellationToken).ConfigureAwait(false);
+        }
+
+        var groups = plans.GroupBy(plan => plan.Definition.EventType).Select(group => group.ToList()).ToList();
+        var summaries = new Dictionary<RunPlan, AggregationRunSummary>();
+        for (var g = 0; g < groups.Count; g++)
+        {
+            try
+            {
+                var groupSummaries = await ExecuteAsync(groups[g], cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < groupSummaries.Count; i++)
+                {
+                    summaries.Add(groups[g][i], groupSummaries[i]);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The later groups were sealed too, so they are released as failed.
+                foreach (var plan in groups.Skip(g + 1).SelectMany(group => group))
+                {
+                    await publisher.Publish(new BatchFailed(plan.Definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
+                }
+
+                throw;
+            }
+        }
+
+        return plans.Select(plan => summaries[plan]).ToList();
+    }
+
+    /// <summary>
     /// Computes the hours of every plan from one read of each hour's events, whatever their event
     /// types, then commits the plans one after the other in plan order. A committed plan's rows
     /// are dropped before the next commit.
@@ -148,7 +187,8 @@ internal sealed partial class BatchRunner(
     /// <remarks>
     /// NOTE: every hour of every plan stays in memory from the end of the reads to its plan's
     /// commit. For one closed hour that is the hour's rows once, but a run that catches up many
-    /// hours keeps all of them, where computing per event type kept at most two types at a time.
+    /// hours keeps all of them, unless <see cref="BatchOptions.ReadHourPerEventType"/> limits the
+    /// plans to one event type at a time.
     /// </remarks>
     private async Task<List<AggregationRunSummary>> ExecuteAsync(List<RunPlan> plans, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LambdaStats.Tests.Lambda;
@@ -69,6 +70,40 @@ public sealed class SharedScanTests
         {
             Assert.That(events.Reads.Select(read => read.Hour), Is.EqualTo(closedHours), "one read per closed hour");
             Assert.That(events.Reads.Select(read => read.Types), Has.All.EquivalentTo(new[] { EventType.MediaOpened, EventType.PageViewed }));
+            Assert.That(views.Frontier.Watermark, Is.EqualTo(UtcHour.Containing(Now)));
+            Assert.That(((CountAccumulator)views.Totals.Outputs[0]).Value, Is.EqualTo(count / 2));
+        }
+    }
+
+    [Test]
+    public async Task HourlyBatch_ReadPerEventType_ReadsEachTypeOnce()
+    {
+        var clock = new FakeTimeProvider(Now.AddHours(-2));
+        var events = new HourReadCountingEventStore(new InMemoryEventStore());
+        var configuration = new ConfigurationBuilder()
+            .AddConfiguration(TestConfiguration.Shipped)
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Batch:ReadHourPerEventType"] = "true" })
+            .Build();
+        await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock, configuration: configuration);
+        await harness.StartAsync();
+        var count = 0;
+        for (var t = Now.AddHours(-2); t < Now; t = t.AddMinutes(11), count++)
+        {
+            clock.SetUtcNow(t);
+            var type = count % 2 == 0 ? EventType.MediaOpened : EventType.PageViewed;
+            await harness.IngestAsync(new LambdaEvent { Id = $"e{count}", Type = type, OccurredAt = t, HubId = "h1", MediaId = "m1", Page = 1, DurationSeconds = 2 });
+        }
+
+        clock.SetUtcNow(Now);
+        await harness.RunHourlyAsync();
+
+        var views = await harness.QueryAsync("pageViews", "h1", Now.AddDays(-1), Now.AddHours(1));
+        var closedHours = Enumerable.Range(0, 2).Select(i => UtcHour.Containing(Now).AddHours(i - 2)).ToArray();
+        var expectedReads = closedHours.SelectMany(hour => new[] { (hour, EventType.MediaOpened), (hour, EventType.PageViewed) });
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(events.Reads.Select(read => read.Types.Length), Has.All.EqualTo(1), "one type per read");
+            Assert.That(events.Reads.Select(read => (read.Hour, read.Types[0])), Is.EquivalentTo(expectedReads));
             Assert.That(views.Frontier.Watermark, Is.EqualTo(UtcHour.Containing(Now)));
             Assert.That(((CountAccumulator)views.Totals.Outputs[0]).Value, Is.EqualTo(count / 2));
         }
