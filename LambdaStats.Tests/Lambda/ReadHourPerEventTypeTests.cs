@@ -4,7 +4,6 @@ using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.View.Contracts;
 using LambdaStats.Tests.Support;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -41,10 +40,7 @@ public sealed class ReadHourPerEventTypeTests
     [Test]
     public async Task PerTypeRuns_CancelledCommit_ReleasesLaterTypes()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddConfiguration(TestConfiguration.Shipped)
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Batch:ReadHourPerEventType"] = "true" })
-            .Build();
+        var configuration = TestConfiguration.WithReadHourPerEventType(true);
         using var cancellation = new CancellationTokenSource();
         var views = new CancellingViewStore(new InMemoryViewStore(), "mediaConsultations", cancellation);
         var clock = new FakeTimeProvider(Start);
@@ -77,10 +73,7 @@ public sealed class ReadHourPerEventTypeTests
     /// </summary>
     private static async Task<(Dictionary<string, string> Answers, long Divergences)> RunAsync(int seed, bool readHourPerEventType)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddConfiguration(TestConfiguration.Shipped)
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Batch:ReadHourPerEventType"] = readHourPerEventType ? "true" : "false" })
-            .Build();
+        var configuration = TestConfiguration.WithReadHourPerEventType(readHourPerEventType);
         var clock = new FakeTimeProvider(Start);
         await using var harness = new LambdaCoreHarness(new InMemoryEventStore(), new InMemoryViewStore(), clock, configuration: configuration);
         await harness.StartAsync();

@@ -2,7 +2,6 @@ using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Tests.Support;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LambdaStats.Tests.Lambda;
@@ -53,13 +52,7 @@ public sealed class SharedScanTests
         var events = new HourReadCountingEventStore(new InMemoryEventStore());
         await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock);
         await harness.StartAsync();
-        var count = 0;
-        for (var t = Now.AddHours(-3); t < Now; t = t.AddMinutes(11), count++)
-        {
-            clock.SetUtcNow(t);
-            var type = count % 2 == 0 ? EventType.MediaOpened : EventType.PageViewed;
-            await harness.IngestAsync(new LambdaEvent { Id = $"e{count}", Type = type, OccurredAt = t, HubId = "h1", MediaId = "m1", Page = 1, DurationSeconds = 2 });
-        }
+        var count = await IngestOpensAndViewsAsync(harness, clock, Now.AddHours(-3));
 
         clock.SetUtcNow(Now);
         await harness.RunHourlyAsync();
@@ -80,19 +73,9 @@ public sealed class SharedScanTests
     {
         var clock = new FakeTimeProvider(Now.AddHours(-2));
         var events = new HourReadCountingEventStore(new InMemoryEventStore());
-        var configuration = new ConfigurationBuilder()
-            .AddConfiguration(TestConfiguration.Shipped)
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Batch:ReadHourPerEventType"] = "true" })
-            .Build();
-        await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock, configuration: configuration);
+        await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock, configuration: TestConfiguration.WithReadHourPerEventType(true));
         await harness.StartAsync();
-        var count = 0;
-        for (var t = Now.AddHours(-2); t < Now; t = t.AddMinutes(11), count++)
-        {
-            clock.SetUtcNow(t);
-            var type = count % 2 == 0 ? EventType.MediaOpened : EventType.PageViewed;
-            await harness.IngestAsync(new LambdaEvent { Id = $"e{count}", Type = type, OccurredAt = t, HubId = "h1", MediaId = "m1", Page = 1, DurationSeconds = 2 });
-        }
+        var count = await IngestOpensAndViewsAsync(harness, clock, Now.AddHours(-2));
 
         clock.SetUtcNow(Now);
         await harness.RunHourlyAsync();
@@ -107,6 +90,20 @@ public sealed class SharedScanTests
             Assert.That(views.Frontier.Watermark, Is.EqualTo(UtcHour.Containing(Now)));
             Assert.That(((CountAccumulator)views.Totals.Outputs[0]).Value, Is.EqualTo(count / 2));
         }
+    }
+
+    /// <summary>Ingests a MediaOpened and a PageViewed event in turn, every 11 minutes from <paramref name="from"/> to <see cref="Now"/>, and returns their number.</summary>
+    private static async Task<int> IngestOpensAndViewsAsync(LambdaCoreHarness harness, FakeTimeProvider clock, DateTimeOffset from)
+    {
+        var count = 0;
+        for (var t = from; t < Now; t = t.AddMinutes(11), count++)
+        {
+            clock.SetUtcNow(t);
+            var type = count % 2 == 0 ? EventType.MediaOpened : EventType.PageViewed;
+            await harness.IngestAsync(new LambdaEvent { Id = $"e{count}", Type = type, OccurredAt = t, HubId = "h1", MediaId = "m1", Page = 1, DurationSeconds = 2 });
+        }
+
+        return count;
     }
 
     /// <summary>Records every read of an hour for the batch and the types it requested.</summary>
