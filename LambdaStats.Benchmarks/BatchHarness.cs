@@ -36,7 +36,7 @@ internal static class BatchHarness
             {
                 var hour = UtcHour.Containing(DateTimeOffset.UtcNow).AddHours(-2);
                 var clock = new ManualClock(hour.Start.AddSeconds(1));
-                await using var host = new ModuleHost(directory, clock);
+                await using var host = new ModuleHost(directory, clock, settings: BatchMemoryHarness.BatchSettings(options));
                 var mediator = host.Get<IMediator>();
                 await mediator.Send(new RunHourlyBatch());
 

@@ -16,7 +16,8 @@ const string Usage = """
       last-days    "Last 30 days" of one hub: view layer, SQLite events, DuckDB. --events (10000000) --media (10000) --days (30) --data-dir (new temp dir)
       ingest-stages Cost per event of each ingest stage, in process on one thread. --events (500000) --batch (1000)
       sqlite-insert What SQLite costs per inserted row, below the event store. --rows (200000)
-      batch        One hourly batch over one hour of events. --events (1000000) --repeat (3)
+      batch        One hourly batch over one hour of events. --events (1000000) --repeat (3); --read-hour-per-event-type and --compact-heap-above-megabytes N set those Batch settings
+      batch-memory Peak RSS and managed heap of one hourly batch over an hour shaped like the soak's, with the speed layer buffering it, and the memory after it. --events (5000000) --hubs (100) --media (10000) --visitors (1000000) --sample-ms (20) --after-seconds (30), and the two Batch settings of batch
       speed-memory Managed bytes per live key and hour in the speed layer. --keys (10000) --hours (24) --visitors (0: no visitor ids) --pairs-in-memory (0: no scratch files) --scratch-dir (new temp dir) --per-round (heap and ns per event after each round of one event per key)
       soak         Sustained ingest; service RSS, managed heap and batch watermark sampled over time. --seconds (600) --rate (10000 events/s) --sample-seconds (10) --warmup-seconds (60) --max-rss-mib (12288, stops the load above it) --csv PATH
       loadgen      The load generator that ingest, freshness and soak start as a separate process. --url --events --seconds --rate --batch --concurrency; each event draws its hub, media, page and visitor from --hubs (100) --media (10000) --visitors (1000000)
@@ -67,6 +68,8 @@ static async Task<int> RunHarnessAsync(string harness, string[] rest)
             return await SqliteInsertHarness.RunAsync(new Options(rest));
         case "batch":
             return await BatchHarness.RunAsync(new Options(rest));
+        case "batch-memory":
+            return await BatchMemoryHarness.RunAsync(new Options(rest));
         case "speed-memory":
             return SpeedMemoryHarness.Run(new Options(rest));
         case "soak":

@@ -7,9 +7,10 @@ internal static class EventFactory
 {
     private static readonly string[] Networks = ["linkedin", "x", "email"];
 
-    public static LambdaEvent Create(string id, EventType type, DateTimeOffset occurredAt, string hubId, string mediaId, Random random) => type switch
+    /// <param name="visitorId">The visitor of the event, or null for an anonymous one.</param>
+    public static LambdaEvent Create(string id, EventType type, DateTimeOffset occurredAt, string hubId, string mediaId, Random random, string? visitorId = null) => type switch
     {
-        EventType.HubVisited => new LambdaEvent { Id = id, Type = type, OccurredAt = occurredAt, HubId = hubId },
+        EventType.HubVisited => new LambdaEvent { Id = id, Type = type, OccurredAt = occurredAt, HubId = hubId, VisitorId = visitorId },
         EventType.PageViewed => new LambdaEvent
         {
             Id = id,
@@ -17,11 +18,12 @@ internal static class EventFactory
             OccurredAt = occurredAt,
             HubId = hubId,
             MediaId = mediaId,
+            VisitorId = visitorId,
             Page = 1 + random.Next(40),
             DurationSeconds = random.Next(1, 6000) / 10.0,
         },
-        EventType.MediaShared => new LambdaEvent { Id = id, Type = type, OccurredAt = occurredAt, HubId = hubId, MediaId = mediaId, Network = Networks[random.Next(Networks.Length)] },
-        _ => new LambdaEvent { Id = id, Type = type, OccurredAt = occurredAt, HubId = hubId, MediaId = mediaId },
+        EventType.MediaShared => new LambdaEvent { Id = id, Type = type, OccurredAt = occurredAt, HubId = hubId, MediaId = mediaId, VisitorId = visitorId, Network = Networks[random.Next(Networks.Length)] },
+        _ => new LambdaEvent { Id = id, Type = type, OccurredAt = occurredAt, HubId = hubId, MediaId = mediaId, VisitorId = visitorId },
     };
 
     /// <summary>Picks a type with the shares of <see cref="EventMix"/>.</summary>

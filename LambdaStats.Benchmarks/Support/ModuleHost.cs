@@ -16,11 +16,21 @@ internal sealed class ModuleHost : IAsyncDisposable
 {
     private readonly ServiceProvider provider;
 
-    public ModuleHost(string dataDirectory, TimeProvider clock)
+    /// <param name="logBatchRuns">Whether to log the batch runner's information messages (each run, each aggregation's commit and the heap compaction after a run) besides every warning.</param>
+    /// <param name="settings">Configuration values that override the shipped appsettings.json, such as <c>Batch:ReadHourPerEventType</c>.</param>
+    public ModuleHost(string dataDirectory, TimeProvider clock, bool logBatchRuns = false, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var configuration = ShippedConfiguration(new Dictionary<string, string?> { ["Storage:DataDirectory"] = dataDirectory });
+        var overrides = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Storage:DataDirectory"] = dataDirectory };
+        var configuration = ShippedConfiguration(overrides);
         var services = new ServiceCollection();
-        services.AddLogging(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        services.AddLogging(logging =>
+        {
+            logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            if (logBatchRuns)
+            {
+                logging.AddFilter("LambdaStats.Modules.Batch.BatchRunner", LogLevel.Information);
+            }
+        });
         services.AddSingleton(clock);
         services.AddLambdaStatsModules(configuration);
         services.AddSqliteStorage(configuration);

@@ -16,7 +16,9 @@ public static class BatchModule
             .Bind(configuration.GetSection(BatchOptions.SectionName))
             .Validate(options => !string.IsNullOrWhiteSpace(options.HourlyCron), "Batch:HourlyCron is empty; set a cron expression such as '0 * * * *'.")
             .Validate(options => !string.IsNullOrWhiteSpace(options.DailyCron), "Batch:DailyCron is empty; set a cron expression such as '10 0 * * *'.")
+            .Validate(options => options.CompactHeapAboveMegabytes >= 0, "Batch:CompactHeapAboveMegabytes is negative; set 0 to turn the collection after a run off, or a size in MiB.")
             .ValidateOnStart();
+        services.AddSingleton<IHeapCompactor, GcHeapCompactor>();
         services.AddSingleton<BatchRunner>();
         services.AddTransient<BatchJobs>();
         services.AddSingleton<IRecomputeScheduler, RecomputeScheduler>();

@@ -11,6 +11,20 @@ public sealed class BatchOptions
     /// <summary>Cron expression of the daily views job, evaluated in UTC. Default: 00:10 every day.</summary>
     public string DailyCron { get; set; } = "10 0 * * *";
 
+    /// <summary>
+    /// After an hourly run that wrote views, a blocking, compacting garbage collection returns
+    /// the run's memory to the operating system when the GC has more than this many MiB
+    /// committed. Default: 512. 0 turns the collection off.
+    /// </summary>
+    public int CompactHeapAboveMegabytes { get; set; } = 512;
+
+    /// <summary>
+    /// Whether an hourly run reads each hour once per event type and commits that type's
+    /// aggregations before it reads the next type, in place of one read of the hour for all
+    /// types. Fewer rows then exist at once, for the cost of more reads. Default: false.
+    /// </summary>
+    public bool ReadHourPerEventType { get; set; }
+
     /// <summary>Whether to register the recurring jobs with Hangfire at startup.</summary>
     public bool ScheduleJobs { get; set; } = true;
 }

@@ -5,6 +5,7 @@ using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.View.Contracts;
 using Mediator;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace LambdaStats.Modules.Batch;
 
@@ -25,6 +26,8 @@ internal sealed partial class BatchRunner(
     IPublisher publisher,
     AggregationCatalog catalog,
     TimeProvider clock,
+    IHeapCompactor heapCompactor,
+    IOptions<BatchOptions> options,
     ILogger<BatchRunner> logger)
 {
     private readonly SemaphoreSlim runLock = new(1, 1);
@@ -44,9 +47,15 @@ internal sealed partial class BatchRunner(
             var end = UtcHour.Containing(clock.GetUtcNow());
             Log.HourlyRunStarting(logger, end.Start);
             var plans = await PlanAndSealAsync(request, end, cancellationToken).ConfigureAwait(false);
-            var summaries = await ExecuteAsync(plans, cancellationToken).ConfigureAwait(false);
+            var summaries = await ExecuteInGroupsAsync(plans, cancellationToken).ConfigureAwait(false);
 
-            Log.HourlyRunCompleted(logger, end.Start, summaries.Sum(s => s.BucketsWritten), summaries.Count(s => s.Error is not null));
+            var bucketsWritten = summaries.Sum(s => s.BucketsWritten);
+            Log.HourlyRunCompleted(logger, end.Start, bucketsWritten, summaries.Count(s => s.Error is not null));
+            if (bucketsWritten > 0)
+            {
+                CompactHeapIfLarge();
+            }
+
             return new BatchRunSummary(summaries);
         }
         finally
@@ -72,6 +81,25 @@ internal sealed partial class BatchRunner(
         {
             runLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Returns the memory of the run to the operating system at once. Without a full collection,
+    /// the GC can keep it committed for minutes after the run, until ingestion has allocated
+    /// enough for the next gen 2 collection.
+    /// </summary>
+    /// <remarks>The collection pauses every thread of the process, ingestion included, for its duration.</remarks>
+    private void CompactHeapIfLarge()
+    {
+        var thresholdMegabytes = options.Value.CompactHeapAboveMegabytes;
+        var committed = heapCompactor.CommittedBytes;
+        if (thresholdMegabytes == 0 || committed <= thresholdMegabytes * 1024L * 1024L)
+        {
+            return;
+        }
+
+        var compaction = heapCompactor.Compact();
+        Log.HeapCompacted(logger, compaction.Duration.TotalMilliseconds, committed, compaction.HeapBytesBefore, compaction.HeapBytesAfter, compaction.WorkingSetBefore, compaction.WorkingSetAfter);
     }
 
     private async Task<List<RunPlan>> PlanAndSealAsync(BatchRunRequest request, UtcHour end, CancellationToken cancellationToken)
@@ -113,6 +141,45 @@ internal sealed partial class BatchRunner(
     }
 
     /// <summary>
+    /// Executes all plans as one group, or with <see cref="BatchOptions.ReadHourPerEventType"/>
+    /// one group per event type, in the order of each type's first plan. Returns the summaries in
+    /// plan order.
+    /// </summary>
+    private async Task<List<AggregationRunSummary>> ExecuteInGroupsAsync(List<RunPlan> plans, CancellationToken cancellationToken)
+    {
+        if (!options.Value.ReadHourPerEventType)
+        {
+            return await ExecuteAsync(plans, cancellationToken).ConfigureAwait(false);
+        }
+
+        var groups = plans.GroupBy(plan => plan.Definition.EventType).Select(group => group.ToList()).ToList();
+        var summaries = new Dictionary<RunPlan, AggregationRunSummary>();
+        for (var g = 0; g < groups.Count; g++)
+        {
+            try
+            {
+                var groupSummaries = await ExecuteAsync(groups[g], cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < groupSummaries.Count; i++)
+                {
+                    summaries.Add(groups[g][i], groupSummaries[i]);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The later groups were sealed too, so they are released as failed.
+                foreach (var plan in groups.Skip(g + 1).SelectMany(group => group))
+                {
+                    await publisher.Publish(new BatchFailed(plan.Definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
+                }
+
+                throw;
+            }
+        }
+
+        return plans.Select(plan => summaries[plan]).ToList();
+    }
+
+    /// <summary>
     /// Computes the hours of every plan from one read of each hour's events, whatever their event
     /// types, then commits the plans one after the other in plan order. A committed plan's rows
     /// are dropped before the next commit.
@@ -120,7 +187,8 @@ internal sealed partial class BatchRunner(
     /// <remarks>
     /// NOTE: every hour of every plan stays in memory from the end of the reads to its plan's
     /// commit. For one closed hour that is the hour's rows once, but a run that catches up many
-    /// hours keeps all of them, where computing per event type kept at most two types at a time.
+    /// hours keeps all of them, unless <see cref="BatchOptions.ReadHourPerEventType"/> limits the
+    /// plans to one event type at a time.
     /// </remarks>
     private async Task<List<AggregationRunSummary>> ExecuteAsync(List<RunPlan> plans, CancellationToken cancellationToken)
     {
@@ -134,6 +202,12 @@ internal sealed partial class BatchRunner(
         try
         {
             hours = await ComputeHoursAsync(plans, cancellationToken).ConfigureAwait(false);
+
+            // The await above resumes inside the call that completed the computation, whose
+            // finished frames keep the rows of every plan in their locals until that call
+            // returns. Without a yield, the commits below would run on that stack, and no plan's
+            // rows could be collected before the whole run ends, even once committed.
+            await Task.Yield();
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -312,6 +386,9 @@ internal sealed partial class BatchRunner(
 
         [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Daily views of {Aggregation} built for {DayCount} days; daily watermark {DailyWatermark}")]
         public static partial void DailyCompleted(ILogger logger, string aggregation, int dayCount, DateTimeOffset dailyWatermark);
+
+        [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "Heap compacted after the hourly batch in {DurationMilliseconds} ms: {CommittedBytes} bytes committed before; managed heap {HeapBytesBefore} to {HeapBytesAfter} bytes, working set {WorkingSetBefore} to {WorkingSetAfter} bytes")]
+        public static partial void HeapCompacted(ILogger logger, double durationMilliseconds, long committedBytes, long heapBytesBefore, long heapBytesAfter, long workingSetBefore, long workingSetAfter);
 
         [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "Daily views of {Aggregation} failed; the next run retries")]
         public static partial void DailyFailed(ILogger logger, Exception exception, string aggregation);

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LambdaStats.Modules.Aggregation;
@@ -36,37 +37,51 @@ internal sealed partial class DivergenceCheck : IDisposable
 
     /// <summary>Compares one hour and returns the number of divergent keys.</summary>
     /// <remarks>
-    /// Walks the batch's rows and looks each key up in the speed layer's rows. It walks the speed
-    /// layer's rows only when some of their keys were not met. An hour can contain hundreds of
-    /// thousands of keys, so it builds no union of both key sets.
+    /// Reads the speed layer's rows one hub at a time and looks each of their keys up in the
+    /// batch's rows, so it holds copies of one hub's speed rows at a time, never of the whole
+    /// hour. An hour can contain hundreds of thousands of keys. Batch keys without a speed row
+    /// are searched for only in the hubs whose speed rows matched fewer keys than the batch has.
     /// </remarks>
-    public int Compare(AggregationDefinition definition, UtcHour hour, IReadOnlyDictionary<AggregationKey, AggregateRow> speedRows, IReadOnlyDictionary<AggregationKey, AggregateRow> batchRows)
+    public int Compare(AggregationDefinition definition, UtcHour hour, ISpeedHourRows speedRows, IReadOnlyDictionary<AggregationKey, AggregateRow> batchRows)
     {
         var count = 0;
-        var shared = 0;
-        foreach (var (key, batchRow) in batchRows)
+        var batchKeysPerHub = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var key in batchRows.Keys)
         {
-            if (speedRows.TryGetValue(key, out var speedRow))
-            {
-                shared++;
-                if (AreEquivalent(speedRow, batchRow))
-                {
-                    continue;
-                }
-            }
-
-            Report(definition, hour, key, speedRow, batchRow, ref count);
+            CollectionsMarshal.GetValueRefOrAddDefault(batchKeysPerHub, key[0], out _)++;
         }
 
-        if (speedRows.Count > shared)
+        // Hubs where some batch key has no speed row, with the speed rows of that hub.
+        Dictionary<string, Dictionary<AggregationKey, AggregateRow>>? incompleteHubs = null;
+        var hubRows = new Dictionary<AggregationKey, AggregateRow>();
+        foreach (var (hubId, batchKeyCount) in batchKeysPerHub)
         {
-            foreach (var (key, speedRow) in speedRows)
+            hubRows.Clear();
+            speedRows.CopyHub(hubId, hubRows);
+            var shared = CompareHub(definition, hour, hubRows, batchRows, ref count);
+            if (shared < batchKeyCount)
             {
-                if (!batchRows.ContainsKey(key))
+                (incompleteHubs ??= new(StringComparer.Ordinal)).Add(hubId, hubRows);
+                hubRows = [];
+            }
+        }
+
+        if (incompleteHubs is not null)
+        {
+            foreach (var (key, batchRow) in batchRows)
+            {
+                if (incompleteHubs.TryGetValue(key[0], out var rows) && !rows.ContainsKey(key))
                 {
-                    Report(definition, hour, key, speedRow, null, ref count);
+                    Report(definition, hour, key, null, batchRow, ref count);
                 }
             }
+        }
+
+        var otherRows = new Dictionary<AggregationKey, AggregateRow>();
+        speedRows.CopyOtherHubs(new HashSet<string>(batchKeysPerHub.Keys, StringComparer.Ordinal), otherRows);
+        foreach (var (key, speedRow) in otherRows)
+        {
+            Report(definition, hour, key, speedRow, null, ref count);
         }
 
         if (count > 0)
@@ -147,6 +162,28 @@ internal sealed partial class DivergenceCheck : IDisposable
         {
             Log.Divergence(logger, definition.Name, hour.Start, key.ToString(), Describe(definition, speedRow), Describe(definition, batchRow));
         }
+    }
+
+    /// <summary>Compares the speed rows of one hub with the batch's rows of the same keys, and returns how many of those keys the batch has.</summary>
+    private int CompareHub(AggregationDefinition definition, UtcHour hour, Dictionary<AggregationKey, AggregateRow> hubRows, IReadOnlyDictionary<AggregationKey, AggregateRow> batchRows, ref int count)
+    {
+        var shared = 0;
+        foreach (var (key, speedRow) in hubRows)
+        {
+            if (!batchRows.TryGetValue(key, out var batchRow))
+            {
+                Report(definition, hour, key, speedRow, null, ref count);
+                continue;
+            }
+
+            shared++;
+            if (!AreEquivalent(speedRow, batchRow))
+            {
+                Report(definition, hour, key, speedRow, batchRow, ref count);
+            }
+        }
+
+        return shared;
     }
 
     private static bool AreClose(IReadOnlyDictionary<string, double> left, IReadOnlyDictionary<string, double> right)

@@ -144,10 +144,12 @@ internal sealed class SpeedBuffer
 
     /// <summary>
     /// The buffers hold every event of an hour at or after the previous watermark, so for such an
-    /// hour the rows sealed at or below the run's sequence must equal the batch's rows.
+    /// hour the rows sealed at or below the run's sequence must equal the batch's rows. The check
+    /// copies those rows one hub at a time, next to the batch's rows.
     /// </summary>
     private void CompareWithBatch(BatchFrontier newFrontier, IReadOnlyList<BucketRows<UtcHour>> computedHours)
     {
+        var covered = segments.Where(segment => segment.SealedAt is { } sealedAt && sealedAt <= newFrontier.Sequence).ToArray();
         foreach (var computed in computedHours)
         {
             if (computed.Bucket < frontier.Watermark || computed.Bucket >= newFrontier.Watermark)
@@ -155,16 +157,9 @@ internal sealed class SpeedBuffer
                 continue;
             }
 
-            var buffered = new Dictionary<AggregationKey, AggregateRow>();
-            foreach (var segment in segments)
-            {
-                if (segment.SealedAt is { } sealedAt && sealedAt <= newFrontier.Sequence)
-                {
-                    segment.MergeHourInto(computed.Bucket, buffered);
-                }
-            }
-
-            divergenceCheck!.Compare(definition, computed.Bucket, buffered, computed.Rows);
+            var hour = computed.Bucket;
+            var speedRows = new SegmentedHourRows(covered.Select(segment => (SegmentedHourRows.MergeInto)((filter, destination) => segment.MergeHourInto(hour, filter, destination))).ToArray());
+            divergenceCheck!.Compare(definition, hour, speedRows, computed.Rows);
         }
     }
 
@@ -364,15 +359,17 @@ internal sealed class SpeedBuffer
 
         public IReadOnlyList<UtcHour> DescribeHours() => hours.Keys.Order().ToArray();
 
-        public void MergeHourInto(UtcHour hour, Dictionary<AggregationKey, AggregateRow> destination)
+        /// <summary>Adds copies of this segment's rows of <paramref name="hour"/> that match <paramref name="filter"/>, or of all of them when it is null, merging a key already in <paramref name="destination"/>.</summary>
+        /// <returns>The rows copied, and the rows this segment holds for the hour.</returns>
+        public (int Copied, int HourRowCount) MergeHourInto(UtcHour hour, KeyFilter? filter, Dictionary<AggregationKey, AggregateRow> destination)
         {
             if (!hours.TryGetValue(hour, out var buffer))
             {
-                return;
+                return (0, 0);
             }
 
             var copies = new List<KeyValuePair<AggregationKey, AggregateRow>>();
-            buffer.Rows.CopyRows(null, copies);
+            buffer.Rows.CopyRows(filter, copies);
             foreach (var (key, copy) in copies)
             {
                 if (destination.TryGetValue(key, out var merged))
@@ -384,6 +381,8 @@ internal sealed class SpeedBuffer
                     destination.Add(key, copy);
                 }
             }
+
+            return (copies.Count, buffer.Rows.Count);
         }
     }
 

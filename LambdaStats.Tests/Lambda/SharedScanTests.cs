@@ -52,13 +52,7 @@ public sealed class SharedScanTests
         var events = new HourReadCountingEventStore(new InMemoryEventStore());
         await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock);
         await harness.StartAsync();
-        var count = 0;
-        for (var t = Now.AddHours(-3); t < Now; t = t.AddMinutes(11), count++)
-        {
-            clock.SetUtcNow(t);
-            var type = count % 2 == 0 ? EventType.MediaOpened : EventType.PageViewed;
-            await harness.IngestAsync(new LambdaEvent { Id = $"e{count}", Type = type, OccurredAt = t, HubId = "h1", MediaId = "m1", Page = 1, DurationSeconds = 2 });
-        }
+        var count = await IngestOpensAndViewsAsync(harness, clock, Now.AddHours(-3));
 
         clock.SetUtcNow(Now);
         await harness.RunHourlyAsync();
@@ -72,6 +66,44 @@ public sealed class SharedScanTests
             Assert.That(views.Frontier.Watermark, Is.EqualTo(UtcHour.Containing(Now)));
             Assert.That(((CountAccumulator)views.Totals.Outputs[0]).Value, Is.EqualTo(count / 2));
         }
+    }
+
+    [Test]
+    public async Task HourlyBatch_ReadPerEventType_ReadsEachTypeOnce()
+    {
+        var clock = new FakeTimeProvider(Now.AddHours(-2));
+        var events = new HourReadCountingEventStore(new InMemoryEventStore());
+        await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock, configuration: TestConfiguration.WithReadHourPerEventType(true));
+        await harness.StartAsync();
+        var count = await IngestOpensAndViewsAsync(harness, clock, Now.AddHours(-2));
+
+        clock.SetUtcNow(Now);
+        await harness.RunHourlyAsync();
+
+        var views = await harness.QueryAsync("pageViews", "h1", Now.AddDays(-1), Now.AddHours(1));
+        var closedHours = Enumerable.Range(0, 2).Select(i => UtcHour.Containing(Now).AddHours(i - 2)).ToArray();
+        var expectedReads = closedHours.SelectMany(hour => new[] { (hour, EventType.MediaOpened), (hour, EventType.PageViewed) });
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(events.Reads.Select(read => read.Types.Length), Has.All.EqualTo(1), "one type per read");
+            Assert.That(events.Reads.Select(read => (read.Hour, read.Types[0])), Is.EquivalentTo(expectedReads));
+            Assert.That(views.Frontier.Watermark, Is.EqualTo(UtcHour.Containing(Now)));
+            Assert.That(((CountAccumulator)views.Totals.Outputs[0]).Value, Is.EqualTo(count / 2));
+        }
+    }
+
+    /// <summary>Ingests a MediaOpened and a PageViewed event in turn, every 11 minutes from <paramref name="from"/> to <see cref="Now"/>, and returns their number.</summary>
+    private static async Task<int> IngestOpensAndViewsAsync(LambdaCoreHarness harness, FakeTimeProvider clock, DateTimeOffset from)
+    {
+        var count = 0;
+        for (var t = from; t < Now; t = t.AddMinutes(11), count++)
+        {
+            clock.SetUtcNow(t);
+            var type = count % 2 == 0 ? EventType.MediaOpened : EventType.PageViewed;
+            await harness.IngestAsync(new LambdaEvent { Id = $"e{count}", Type = type, OccurredAt = t, HubId = "h1", MediaId = "m1", Page = 1, DurationSeconds = 2 });
+        }
+
+        return count;
     }
 
     /// <summary>Records every read of an hour for the batch and the types it requested.</summary>

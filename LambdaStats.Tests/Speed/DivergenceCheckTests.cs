@@ -5,6 +5,7 @@ using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using NSubstitute;
 
 namespace LambdaStats.Tests.Speed;
 
@@ -98,14 +99,69 @@ public sealed class DivergenceCheckTests
             [Key("batch only too")] = Row([Event(6, "v2", 2, 1.0)]),
         };
 
-        var divergent = check.Compare(EveryKind, UtcHour.Containing(Hour), speed, batch);
-        var nothingBuffered = check.Compare(EveryKind, UtcHour.Containing(Hour), new Dictionary<AggregationKey, AggregateRow>(), batch);
+        var divergent = check.Compare(EveryKind, UtcHour.Containing(Hour), new DictionarySpeedHourRows(speed), batch);
+        var nothingBuffered = check.Compare(EveryKind, UtcHour.Containing(Hour), new DictionarySpeedHourRows([]), batch);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(divergent, Is.EqualTo(4));
             Assert.That(nothingBuffered, Is.EqualTo(4));
             Assert.That(check.Total, Is.EqualTo(8));
+        }
+    }
+
+    [Test]
+    public void Compare_EqualHubs_CopiesEachHubOnce()
+    {
+        using var check = new DivergenceCheck(services.GetRequiredService<IMeterFactory>(), NullLogger<DivergenceCheck>.Instance);
+        var batch = new Dictionary<AggregationKey, AggregateRow>
+        {
+            [new(["hub-1", "m1"])] = Row([Event(1, "v1", 1, 2.0)]),
+            [new(["hub-1", "m2"])] = Row([Event(2, "v2", 2, 1.0)]),
+            [new(["hub-2", "m1"])] = Row([Event(3, "v1", 1, 3.0)]),
+        };
+        var speed = Substitute.For<ISpeedHourRows>();
+        speed.When(rows => rows.CopyHub(Arg.Any<string>(), Arg.Any<Dictionary<AggregationKey, AggregateRow>>()))
+            .Do(call => CopyMatching(batch, key => key[0] == call.ArgAt<string>(0), call.ArgAt<Dictionary<AggregationKey, AggregateRow>>(1)));
+
+        var divergent = check.Compare(EveryKind, UtcHour.Containing(Hour), speed, batch);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(divergent, Is.Zero);
+            speed.Received(1).CopyHub("hub-1", Arg.Any<Dictionary<AggregationKey, AggregateRow>>());
+            speed.Received(1).CopyHub("hub-2", Arg.Any<Dictionary<AggregationKey, AggregateRow>>());
+            speed.Received(2).CopyHub(Arg.Any<string>(), Arg.Any<Dictionary<AggregationKey, AggregateRow>>());
+            speed.Received(1).CopyOtherHubs(Arg.Is<IReadOnlySet<string>>(hubs => hubs.SetEquals(new[] { "hub-1", "hub-2" })), Arg.Any<Dictionary<AggregationKey, AggregateRow>>());
+        }
+    }
+
+    [Test]
+    public void Compare_SpeedOnlyHub_CountsItsKeys()
+    {
+        using var check = new DivergenceCheck(services.GetRequiredService<IMeterFactory>(), NullLogger<DivergenceCheck>.Instance);
+        var row = Row([Event(1, "v1", 1, 2.0)]);
+        var batch = new Dictionary<AggregationKey, AggregateRow> { [new(["hub-1", "m1"])] = row };
+        var speed = new Dictionary<AggregationKey, AggregateRow>
+        {
+            [new(["hub-1", "m1"])] = row.Clone(),
+            [new(["hub-9", "m1"])] = Row([Event(2, "v1", 1, 2.0)]),
+            [new(["hub-9", "m2"])] = Row([Event(3, "v2", 1, 2.0)]),
+        };
+
+        var divergent = check.Compare(EveryKind, UtcHour.Containing(Hour), new DictionarySpeedHourRows(speed), batch);
+
+        Assert.That(divergent, Is.EqualTo(2));
+    }
+
+    private static void CopyMatching(IReadOnlyDictionary<AggregationKey, AggregateRow> rows, Func<AggregationKey, bool> matches, Dictionary<AggregationKey, AggregateRow> destination)
+    {
+        foreach (var (key, row) in rows)
+        {
+            if (matches(key))
+            {
+                destination.Add(key, row.Clone());
+            }
         }
     }
 
@@ -140,4 +196,14 @@ public sealed class DivergenceCheckTests
         Page = page,
         DurationSeconds = seconds,
     };
+
+    /// <summary>Speed rows of one hour held in one dictionary, read one hub at a time as the speed buffer reads its segments.</summary>
+    private sealed class DictionarySpeedHourRows(Dictionary<AggregationKey, AggregateRow> rows) : ISpeedHourRows
+    {
+        public void CopyHub(string hubId, Dictionary<AggregationKey, AggregateRow> destination) =>
+            CopyMatching(rows, key => key[0] == hubId, destination);
+
+        public void CopyOtherHubs(IReadOnlySet<string> hubIds, Dictionary<AggregationKey, AggregateRow> destination) =>
+            CopyMatching(rows, key => !hubIds.Contains(key[0]), destination);
+    }
 }

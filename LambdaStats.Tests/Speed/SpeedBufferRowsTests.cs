@@ -264,6 +264,48 @@ public sealed class SpeedBufferRowsTests
     }
 
     [Test]
+    public void Complete_HubMissingFromBatch_CountsItsKeys()
+    {
+        var definition = Definition([EventField.HubId, EventField.MediaId]);
+        using var check = new DivergenceCheck(services.GetRequiredService<IMeterFactory>(), NullLogger<DivergenceCheck>.Instance);
+        var buffer = new SpeedBuffer(definition, check);
+        var events = RandomEvents(17, 600, hours: 1);
+        buffer.Add(events.Take(300).ToList());
+        buffer.Seal(sequence: 300, rewritesFinalViews: false);
+        buffer.Add(events.Skip(300).ToList());
+        buffer.Seal(sequence: 600, rewritesFinalViews: false);
+
+        // The batch lost every event of hub h3, so each of its keys in the two segments diverges once.
+        var computed = BatchRows(definition, events.Where(e => e.HubId != "h3"));
+        var missingKeys = events.Where(e => e.HubId == "h3").Select(e => definition.KeyOf(e)).Distinct().Count();
+        buffer.Complete(new BatchFrontier(UtcHour.Containing(FirstHour).Next, 600, UtcDay.MinValue), computed);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(missingKeys, Is.GreaterThan(1));
+            Assert.That(check.Total, Is.EqualTo(missingKeys));
+        }
+    }
+
+    [Test]
+    public void Complete_KeyMissingFromSpeed_CountsOneDivergence()
+    {
+        var definition = Definition([EventField.HubId, EventField.MediaId]);
+        using var check = new DivergenceCheck(services.GetRequiredService<IMeterFactory>(), NullLogger<DivergenceCheck>.Instance);
+        var buffer = new SpeedBuffer(definition, check);
+        var events = RandomEvents(18, 500, hours: 1);
+        buffer.Add(events);
+        buffer.Seal(sequence: 500, rewritesFinalViews: false);
+
+        // The batch has a key that no buffered event has.
+        var extra = new LambdaEvent { Id = "extra", Type = EventType.PageViewed, OccurredAt = FirstHour, HubId = "h1", MediaId = "not buffered" };
+        var computed = BatchRows(definition, events.Append(extra));
+        buffer.Complete(new BatchFrontier(UtcHour.Containing(FirstHour).Next, 500, UtcDay.MinValue), computed);
+
+        Assert.That(check.Total, Is.EqualTo(1));
+    }
+
+    [Test]
     public void Add_EventsOfOtherTypes_AreSkipped()
     {
         var definition = Definition([EventField.HubId, EventField.MediaId]);

@@ -71,6 +71,12 @@ internal static class TestConfiguration
         .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
         .Build();
 
+    /// <summary>The shipped configuration with <c>Batch:ReadHourPerEventType</c> set.</summary>
+    public static IConfiguration WithReadHourPerEventType(bool value) => new ConfigurationBuilder()
+        .AddConfiguration(Shipped)
+        .AddInMemoryCollection(new Dictionary<string, string?> { ["Batch:ReadHourPerEventType"] = value ? "true" : "false" })
+        .Build();
+
     /// <summary>The shipped configuration plus <c>opensByHub</c>, a count of MediaOpened events per hub, the second aggregation of that type.</summary>
     public static IConfiguration WithOpensByHub() => new ConfigurationBuilder()
         .AddConfiguration(Shipped)

@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using LambdaStats.Benchmarks.Support;
+using LambdaStats.Modules.Batch.Contracts;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.Speed;
+using Mediator;
+
+namespace LambdaStats.Benchmarks;
+
+/// <summary>
+/// <c>batch-memory</c>: the process memory of one hourly batch run over an hour shaped like the
+/// soak's, while the speed layer buffers that hour as it does in the service.
+/// </summary>
+/// <remarks>
+/// The events go through <see cref="IEventIngestor.IngestValidatedAsync"/>, so the speed layer
+/// buffers them as in the service. Each event draws its type from the ingest mix, its hub from
+/// <c>--hubs</c>, its media from <c>--media</c> independently of the hub, its page from 1 to 40 and
+/// its visitor from <c>--visitors</c>. A thread samples the resident set size (VmRSS of
+/// /proc/self/status) and the managed heap (<see cref="GC.GetTotalMemory"/> without a collection)
+/// every <c>--sample-ms</c> during the run, then for <c>--after-seconds</c> while the process idles.
+/// </remarks>
+internal static class BatchMemoryHarness
+{
+    private const double MiB = 1024 * 1024;
+
+    public static async Task<int> RunAsync(Options options)
+    {
+        var events = options.Int("events", 5_000_000);
+        var hubs = options.Int("hubs", 100);
+        var media = options.Int("media", 10_000);
+        var visitors = options.Int("visitors", 1_000_000);
+        var sampleMilliseconds = options.Int("sample-ms", 20);
+        var afterSeconds = options.Int("after-seconds", 30);
+
+        var directory = RepositoryPaths.CreateWorkDirectory("lambdastats-batch-memory", options.OptionalString("work-dir"));
+        try
+        {
+            var hour = UtcHour.Containing(DateTimeOffset.UtcNow).AddHours(-2);
+            var clock = new ManualClock(hour.Start.AddSeconds(1));
+            await using var host = new ModuleHost(directory, clock, logBatchRuns: true, settings: BatchSettings(options));
+            var mediator = host.Get<IMediator>();
+            await mediator.Send(new RunHourlyBatch());
+
+            var ingestClock = Stopwatch.StartNew();
+            await IngestHourAsync(host.Get<IEventIngestor>(), hour, events, hubs, media, visitors);
+            ingestClock.Stop();
+            Console.WriteLine(FormattableString.Invariant($"ingested {events:N0} events of one hour into the store and the speed layer in {ingestClock.Elapsed.TotalSeconds:F1} s"));
+
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            var before = MemorySample.Take(TimeSpan.Zero);
+            Console.WriteLine(FormattableString.Invariant($"before the batch, after a full collection: {before.Describe()}"));
+
+            clock.Now = hour.End.AddMinutes(1);
+            using var sampler = new MemorySampler(TimeSpan.FromMilliseconds(sampleMilliseconds));
+            var batchClock = Stopwatch.StartNew();
+            var summary = await mediator.Send(new RunHourlyBatch());
+            batchClock.Stop();
+            var peak = sampler.StopAndReadPeak();
+
+            var failed = summary.Aggregations.Where(a => a.Error is not null).ToList();
+            if (failed.Count > 0)
+            {
+                Console.WriteLine($"failed aggregations: {string.Join("; ", failed.Select(f => $"{f.Aggregation}: {f.Error}"))}");
+                return 1;
+            }
+
+            Console.WriteLine(FormattableString.Invariant($"hourly batch over {events:N0} events: {batchClock.Elapsed.TotalSeconds:F2} s, {peak.Samples} samples"));
+            Console.WriteLine(FormattableString.Invariant($"peak during the run: RSS {peak.MaxRss / MiB:F0} MiB (+{(peak.MaxRss - before.Rss) / MiB:F0} over before), managed heap {peak.MaxHeap / MiB:F0} MiB (+{(peak.MaxHeap - before.Heap) / MiB:F0})"));
+
+            var afterClock = Stopwatch.StartNew();
+            foreach (var seconds in new[] { 0, 1, 2, 5, 10, 20, 30, 60, 120 }.Where(s => s <= afterSeconds))
+            {
+                var wait = TimeSpan.FromSeconds(seconds) - afterClock.Elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait);
+                }
+
+                Console.WriteLine(FormattableString.Invariant($"after the batch, {seconds,3} s: {MemorySample.Take(afterClock.Elapsed).Describe()}"));
+            }
+
+            var speed = host.Get<SpeedLayer>();
+            var heldHours = speed.Buffers.Sum(buffer => buffer.GetHeldHours().Count);
+            var pooledStrings = speed.Buffers.Sum(buffer => buffer.PooledStringCount);
+            Console.WriteLine(FormattableString.Invariant($"speed layer after the batch: {heldHours} hours held over all aggregations, {pooledStrings:N0} pooled strings, {speed.DivergenceCount} divergent keys"));
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            Console.WriteLine(FormattableString.Invariant($"live after a full collection at the end: {MemorySample.Take(afterClock.Elapsed).Describe()}"));
+        }
+        finally
+        {
+            if (!options.Flag("keep"))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>The batch settings that the options <c>--read-hour-per-event-type</c> and <c>--compact-heap-above-megabytes</c> set.</summary>
+    public static Dictionary<string, string?> BatchSettings(Options options)
+    {
+        var settings = new Dictionary<string, string?>();
+        if (options.Flag("read-hour-per-event-type"))
+        {
+            settings["Batch:ReadHourPerEventType"] = "true";
+        }
+
+        if (options.OptionalString("compact-heap-above-megabytes") is { } megabytes)
+        {
+            settings["Batch:CompactHeapAboveMegabytes"] = megabytes;
+        }
+
+        return settings;
+    }
+
+    private static async Task IngestHourAsync(IEventIngestor ingestor, UtcHour hour, int count, int hubs, int media, int visitors)
+    {
+        var random = new Random(1);
+        var chunk = new List<LambdaEvent>(10_000);
+        for (var i = 0; i < count; i++)
+        {
+            // Events arrive in time order within the hour, as live ingestion stores them.
+            var occurredAt = hour.Start.AddTicks(TimeSpan.TicksPerHour / count * i);
+            var hub = $"hub-{random.Next(hubs):D4}";
+            var medium = $"media-{random.Next(media):D6}";
+            var visitor = $"visitor-{random.Next(visitors):D7}";
+            chunk.Add(EventFactory.Create($"memory-{i:D9}", EventFactory.PickType(random), occurredAt, hub, medium, random, visitor));
+            if (chunk.Count == chunk.Capacity)
+            {
+                await ingestor.IngestValidatedAsync(chunk, CancellationToken.None);
+                chunk = new List<LambdaEvent>(10_000);
+            }
+        }
+
+        if (chunk.Count > 0)
+        {
+            await ingestor.IngestValidatedAsync(chunk, CancellationToken.None);
+        }
+    }
+
+    private readonly record struct MemorySample(TimeSpan At, long Rss, long Heap, long Committed)
+    {
+        public static MemorySample Take(TimeSpan at) =>
+            new(at, ProcessMemory.ReadRss(Environment.ProcessId) ?? 0, GC.GetTotalMemory(false), GC.GetGCMemoryInfo().TotalCommittedBytes);
+
+        public string Describe() => FormattableString.Invariant(
+            $"RSS {Rss / MiB:F0} MiB, managed heap {Heap / MiB:F0} MiB, committed after the last collection {Committed / MiB:F0} MiB, gen 2 collections {GC.CollectionCount(2)}");
+    }
+
+    /// <summary>Samples RSS and the managed heap on its own thread and keeps the maximum of each.</summary>
+    private sealed class MemorySampler : IDisposable
+    {
+        private readonly TimeSpan interval;
+        private readonly Thread thread;
+        private volatile bool stopping;
+        private long maxRss;
+        private long maxHeap;
+        private int samples;
+
+        public MemorySampler(TimeSpan interval)
+        {
+            this.interval = interval;
+            thread = new Thread(Sample) { IsBackground = true, Name = "batch-memory sampler" };
+            thread.Start();
+        }
+
+        public (long MaxRss, long MaxHeap, int Samples) StopAndReadPeak()
+        {
+            stopping = true;
+            thread.Join();
+            return (maxRss, maxHeap, samples);
+        }
+
+        public void Dispose()
+        {
+            stopping = true;
+            thread.Join();
+        }
+
+        private void Sample()
+        {
+            while (true)
+            {
+                var sample = MemorySample.Take(TimeSpan.Zero);
+                maxRss = Math.Max(maxRss, sample.Rss);
+                maxHeap = Math.Max(maxHeap, sample.Heap);
+                samples++;
+                if (stopping)
+                {
+                    return;
+                }
+
+                Thread.Sleep(interval);
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System.Runtime;
+
+namespace LambdaStats.Modules.Batch;
+
+/// <summary>
+/// The garbage collection that returns the memory of a finished batch run to the operating
+/// system. An interface so that tests can see when the batch requests it.
+/// </summary>
+internal interface IHeapCompactor
+{
+    /// <summary>Bytes committed by the GC after its last collection.</summary>
+    long CommittedBytes { get; }
+
+    /// <summary>Runs a blocking collection of every generation that compacts the heap, the large object heap included, and decommits the free memory.</summary>
+    HeapCompaction Compact();
+}
+
+/// <summary>Duration of one compaction, with the managed heap and the process working set (RSS on Linux) before and after it, in bytes.</summary>
+internal sealed record HeapCompaction(TimeSpan Duration, long HeapBytesBefore, long HeapBytesAfter, long WorkingSetBefore, long WorkingSetAfter);
+
+/// <summary>Compacts the process's own heap through <see cref="GC"/>.</summary>
+internal sealed class GcHeapCompactor(TimeProvider clock) : IHeapCompactor
+{
+    public long CommittedBytes => GC.GetGCMemoryInfo().TotalCommittedBytes;
+
+    public HeapCompaction Compact()
+    {
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: false);
+        var workingSetBefore = Environment.WorkingSet;
+        var started = clock.GetTimestamp();
+
+        // Aggressive mode (.NET 7 and later) requires a blocking, compacting collection and
+        // returns as much free memory to the operating system as it can.
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+
+        var duration = clock.GetElapsedTime(started);
+        return new HeapCompaction(duration, heapBefore, GC.GetTotalMemory(forceFullCollection: false), workingSetBefore, Environment.WorkingSet);
+    }
+}
