@@ -47,6 +47,9 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
     // Set once the pairs moved to the scratch file. The arrays above are then empty.
     private SpilledPairs? spilled;
 
+    // Set when a spill failed: the column keeps its pairs in memory for the rest of its hour.
+    private bool spillFailed;
+
     /// <summary>Number of (row, value) pairs, in memory or in the scratch file; for tests.</summary>
     internal long PairCount => pairCount;
 
@@ -100,7 +103,7 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
         entryNext[entries] = rowLast[row];
         entries++;
         rowLast[row] = entries;
-        if (scratch is not null && entries >= scratch.PairsInMemory)
+        if (scratch is not null && !spillFailed && entries >= scratch.PairsInMemory)
         {
             Spill(scratch);
         }
@@ -138,25 +141,26 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
     }
 
     /// <summary>Moves every pair to a new scratch file, in key order, and frees the arrays.</summary>
+    /// <remarks>When the file cannot be created or written, the pairs stay in memory and the failure is reported once.</remarks>
     private void Spill(PairScratch target)
     {
-        var keys = set;
-        Array.Sort(keys);
-        var pairs = new SpilledPairs(target.Create(Schema));
+        // A sorted copy, so the set stays usable if the spill fails.
+        var keys = set.Where(key => key != 0).Order().ToArray();
+        SpilledPairs? pairs = null;
         try
         {
+            pairs = new SpilledPairs(target.Create(Schema));
             foreach (var key in keys)
             {
-                if (key != 0)
-                {
-                    pairs.TryAdd(key);
-                }
+                pairs.TryAdd(key);
             }
         }
-        catch
+        catch (Exception exception) when (exception is InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
-            pairs.Dispose();
-            throw;
+            pairs?.Dispose();
+            spillFailed = true;
+            target.ReportSpillFailure(exception, keys.Length);
+            return;
         }
 
         spilled = pairs;

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace LambdaStats.Modules.Speed;
 
 /// <summary>
@@ -9,12 +12,16 @@ namespace LambdaStats.Modules.Speed;
 /// at startup, so <see cref="DeleteFiles"/> runs before that rebuild, and each file is deleted when
 /// its hour is released.
 /// </remarks>
-internal sealed class PairScratch
+internal sealed partial class PairScratch
 {
     private const string FilePattern = "*.db";
 
-    public PairScratch(string directory, int pairsInMemory)
+    private readonly ILogger logger;
+
+    /// <param name="logger">Receives the spills that failed; the outputs concerned keep their pairs in memory.</param>
+    public PairScratch(string directory, int pairsInMemory, ILogger<PairScratch>? logger = null)
     {
+        this.logger = logger ?? NullLogger<PairScratch>.Instance;
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(pairsInMemory, 1);
         Directory = Path.GetFullPath(directory);
@@ -31,6 +38,9 @@ internal sealed class PairScratch
         System.IO.Directory.CreateDirectory(Directory);
         return ScratchDatabase.Create(Path.Combine(Directory, $"{Guid.NewGuid():N}.db"), schema);
     }
+
+    /// <summary>Logs that an output could not move its pairs to a scratch file and keeps them in memory for the rest of its hour.</summary>
+    public void ReportSpillFailure(Exception exception, long pairs) => Log.SpillFailed(logger, exception, Directory, pairs);
 
     /// <summary>Deletes the scratch files that a previous process left, and returns how many.</summary>
     public int DeleteFiles()
@@ -53,4 +63,10 @@ internal sealed class PairScratch
     /// <summary>Returns the scratch files present now; for diagnostics and tests.</summary>
     internal IReadOnlyList<string> ListFiles() =>
         System.IO.Directory.Exists(Directory) ? System.IO.Directory.GetFiles(Directory, FilePattern) : [];
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3022, Level = LogLevel.Error, Message = "Failed to move {PairCount} pairs to a scratch file in {Directory}; the output keeps the pairs of this hour in memory")]
+        public static partial void SpillFailed(ILogger logger, Exception exception, string directory, long pairCount);
+    }
 }

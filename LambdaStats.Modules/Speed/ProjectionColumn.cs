@@ -47,6 +47,9 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
 
     // Set once the pairs moved to the scratch file. rowStart and the pair arrays are then empty.
     private SpilledPairs? spilled;
+
+    // Set when a spill failed: the column keeps its pairs in memory for the rest of its hour.
+    private bool spillFailed;
     private long spilledCount;
 
     /// <summary>Number of (row, group) pairs, in memory or in the scratch file; for tests.</summary>
@@ -108,7 +111,7 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         // AppendPair may replace the arrays, so pairSum is read after it.
         var place = AppendPair(row, number);
         pairSum[place] += amount;
-        if (scratch is not null && live >= scratch.PairsInMemory)
+        if (scratch is not null && !spillFailed && live >= scratch.PairsInMemory)
         {
             Spill(scratch);
         }
@@ -151,11 +154,13 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
     }
 
     /// <summary>Moves every pair to a new scratch file, with its ordinal in its row, and frees the pair arrays.</summary>
+    /// <remarks>When the file cannot be created or written, the pairs stay in memory and the failure is reported once.</remarks>
     private void Spill(PairScratch target)
     {
-        var pairs = new SpilledPairs(target.Create(Schema));
+        SpilledPairs? pairs = null;
         try
         {
+            pairs = new SpilledPairs(target.Create(Schema));
             for (var row = 0; row < rows; row++)
             {
                 var start = rowStart[row];
@@ -165,10 +170,12 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
                 }
             }
         }
-        catch
+        catch (Exception exception) when (exception is InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
-            pairs.Dispose();
-            throw;
+            pairs?.Dispose();
+            spillFailed = true;
+            target.ReportSpillFailure(exception, live);
+            return;
         }
 
         spilled = pairs;

@@ -13,8 +13,10 @@ namespace LambdaStats.Modules.Speed;
 /// journal nor syncs to disk. The page cache is small because the point of the file is to keep
 /// the pairs out of the process memory. The operating system's file cache serves most reads.
 /// Not thread-safe, so the speed buffer's lock covers every call.
-/// NOTE: a failed write (a full disk) throws from <see cref="SpeedBuffer.Add"/> after the events
-/// were stored, so the buffer misses them until a restart rebuilds it.
+/// A column whose first copy into a new file fails keeps its pairs in memory.
+/// NOTE: a write that fails later (a disk that fills up) throws from <see cref="SpeedBuffer.Add"/>
+/// after the events were stored, so the buffer misses them until the batch covers their hour or
+/// a restart rebuilds it.
 /// </remarks>
 internal sealed class ScratchDatabase : IDisposable
 {

@@ -3,6 +3,7 @@ using LambdaStats.Modules.Speed.Contracts;
 using LambdaStats.Modules.Storage.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace LambdaStats.Modules.Speed;
@@ -29,7 +30,7 @@ public static class SpeedModule
         {
             var storage = configuration.GetSection(SqliteStorageOptions.SectionName).Get<SqliteStorageOptions>() ?? new SqliteStorageOptions();
             var options = provider.GetRequiredService<IOptions<SpeedOptions>>().Value;
-            return new PairScratch(Path.Combine(storage.ResolveDataDirectory(), ScratchDirectoryName), options.PairsInMemory);
+            return new PairScratch(Path.Combine(storage.ResolveDataDirectory(), ScratchDirectoryName), options.PairsInMemory, provider.GetRequiredService<ILogger<PairScratch>>());
         });
         services.AddSingleton<DivergenceCheck>();
         services.AddSingleton(provider => new SpeedLayer(
