@@ -21,7 +21,7 @@ namespace LambdaStats.Modules.Speed;
 internal sealed class ScratchDatabase : IDisposable
 {
     // Page cache of each file, in KiB. The cache_size pragma reads a negative value as KiB.
-    private const int CacheKibibytes = 4096;
+    private const int CacheKibibytes = 32768;
 
     private readonly SqliteConnection connection;
     private readonly List<SqliteRawStatement> statements = [];
@@ -37,6 +37,9 @@ internal sealed class ScratchDatabase : IDisposable
 
     /// <summary>Number of rows that the last INSERT, UPDATE or DELETE changed.</summary>
     public int Changes => raw.sqlite3_changes(connection.Handle);
+
+    /// <summary>Rowid of the last row that an INSERT added on this connection.</summary>
+    public long LastInsertRowId => raw.sqlite3_last_insert_rowid(connection.Handle);
 
     /// <exception cref="InvalidOperationException">The file cannot be created or written. The message names the path.</exception>
     public static ScratchDatabase Create(string path, string schema)
