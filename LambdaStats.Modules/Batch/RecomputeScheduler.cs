@@ -2,26 +2,36 @@ using Hangfire;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Batch.Contracts;
 using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
 using Microsoft.Extensions.Logging;
 
 namespace LambdaStats.Modules.Batch;
 
 /// <summary>
-/// Splits a recompute or a backfill into one Hangfire job per day, chained so they run in order,
-/// so that the dashboard shows how far it has gone and a failed day is retried alone.
+/// Splits a recompute or a backfill into Hangfire jobs of 24 hours at most, chained so they run
+/// in order, so that the dashboard shows how far it has gone and a failed part is retried alone.
+/// Only the parts that contain events get a job.
 /// </summary>
-internal sealed partial class RecomputeScheduler(IBackgroundJobClient jobs, AggregationCatalog catalog, ILogger<RecomputeScheduler> logger) : IRecomputeScheduler
+internal sealed partial class RecomputeScheduler(IBackgroundJobClient jobs, AggregationCatalog catalog, IEventStore store, ILogger<RecomputeScheduler> logger) : IRecomputeScheduler
 {
     private const int HoursPerChunk = 24;
 
-    public RecomputeTicket ScheduleRecompute(string? aggregation, UtcHour from, UtcHour to)
+    public async Task<RecomputeTicket> ScheduleRecomputeAsync(string? aggregation, UtcHour from, UtcHour to, CancellationToken cancellationToken)
     {
-        if (aggregation is not null && !catalog.TryGet(aggregation, out _))
+        AggregationDefinition? definition = null;
+        if (aggregation is not null && !catalog.TryGet(aggregation, out definition))
         {
             throw new KeyNotFoundException($"Unknown aggregation '{aggregation}'; known aggregations: {string.Join(", ", catalog.All.Select(d => d.Name))}.");
         }
 
-        var chunks = Chunks(from, to).ToList();
+        var types = definition is null ? catalog.All.Select(d => d.EventType).Distinct().ToArray() : [definition.EventType];
+        var hoursWithEvents = new SortedSet<UtcHour>();
+        foreach (var type in types)
+        {
+            hoursWithEvents.UnionWith(await store.GetHoursWithEventsAsync(type, from, to, 0, long.MaxValue, cancellationToken).ConfigureAwait(false));
+        }
+
+        var chunks = RecomputeChunks(from, to, hoursWithEvents);
         var ids = new List<string>();
         for (var i = 0; i < chunks.Count; i++)
         {
@@ -87,12 +97,24 @@ internal sealed partial class RecomputeScheduler(IBackgroundJobClient jobs, Aggr
         return caps;
     }
 
-    private static IEnumerable<(UtcHour From, UtcHour To)> Chunks(UtcHour from, UtcHour to)
+    /// <summary>
+    /// Returns the 24-hour parts of [<paramref name="from"/>, <paramref name="to"/>), counted from
+    /// <paramref name="from"/>, that contain an hour of <paramref name="hoursWithEvents"/>. A part
+    /// without events has no views to replace, so a range of centuries with one busy day costs one job.
+    /// </summary>
+    internal static List<(UtcHour From, UtcHour To)> RecomputeChunks(UtcHour from, UtcHour to, IEnumerable<UtcHour> hoursWithEvents)
     {
-        for (var start = from; start < to; start = start.AddHours(HoursPerChunk))
+        var chunks = new List<(UtcHour From, UtcHour To)>();
+        foreach (var hour in hoursWithEvents.Where(hour => hour >= from && hour < to).Order())
         {
-            yield return (start, UtcHour.Min(start.AddHours(HoursPerChunk), to));
+            var start = from.AddHours((hour.Index - from.Index) / HoursPerChunk * HoursPerChunk);
+            if (chunks.Count == 0 || chunks[^1].From != start)
+            {
+                chunks.Add((start, UtcHour.Min(start.AddHours(HoursPerChunk), to)));
+            }
         }
+
+        return chunks;
     }
 
     private static partial class Log

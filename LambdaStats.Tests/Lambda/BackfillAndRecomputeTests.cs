@@ -45,6 +45,34 @@ public sealed class BackfillAndRecomputeTests
     }
 
     [Test]
+    public void RecomputeChunks_CenturiesWithOneDay_OneChunk()
+    {
+        var from = UtcHour.MinValue.AddHours(24);
+        var to = UtcHour.Containing(Now);
+        var busy = to.AddHours(-40);
+
+        var chunks = RecomputeScheduler.RecomputeChunks(from, to, [busy, busy.AddHours(1), to, from.AddHours(-1)]);
+
+        var start = from.AddHours((busy.Index - from.Index) / 24 * 24);
+        Assert.That(chunks, Is.EqualTo(new[] { (start, start.AddHours(24)) }));
+    }
+
+    [Test]
+    public void RecomputeChunks_LastPart_EndsAtTo()
+    {
+        var from = UtcHour.Containing(Now).AddHours(-50);
+        var to = UtcHour.Containing(Now);
+
+        var chunks = RecomputeScheduler.RecomputeChunks(from, to, [from, from.AddHours(23), from.AddHours(49)]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(chunks, Is.EqualTo(new[] { (from, from.AddHours(24)), (from.AddHours(48), to) }));
+            Assert.That(RecomputeScheduler.RecomputeChunks(from, to, []), Is.Empty);
+        }
+    }
+
+    [Test]
     public async Task NewAggregation_Backfilled_StaysExactAndReachesThePresent()
     {
         var clock = new FakeTimeProvider(Now.AddDays(-4));

@@ -129,7 +129,10 @@ public sealed class OperationsEndpointTests
         var response = await client.SendAsync(request);
         var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
 
-        // Without a job server here, the recompute's job stays enqueued and its page shows its name.
+        // Without a job server here, the recompute's job stays enqueued and its page shows its
+        // name. A recompute schedules jobs only where events are, so one event comes first.
+        const string opened = """{"id":"job-name-1","type":"MediaOpened","occurredAt":"2026-03-01T12:30:00Z","hubId":"h1","mediaId":"m1"}""";
+        await client.PostAsync("/api/events", new StringContent(opened, Encoding.UTF8, "application/json"));
         var ticket = await client.PostAsync("/api/admin/recompute?aggregation=mediaConsultations&from=2026-03-01T10:00:00Z&to=2026-03-01T15:00:00Z", null);
         var jobId = (string)(await ticket.Content.ReadFromJsonAsync<JsonObject>())!["jobs"]![0]!;
         using var jobRequest = new HttpRequestMessage(HttpMethod.Get, $"/hangfire/jobs/details/{jobId}");

@@ -26,9 +26,9 @@ internal static class AdminEndpoints
 
     /// <summary>
     /// Schedules the recompute of [from, to), widened to whole hours, as chained Hangfire jobs
-    /// (one per day, shown on the dashboard), and returns 202 with their ids.
+    /// (one per 24 hours with events, shown on the dashboard), and returns 202 with their ids.
     /// </summary>
-    private static IResult ScheduleRecompute(HttpContext context, IRecomputeScheduler scheduler)
+    private static async Task<IResult> ScheduleRecompute(HttpContext context, IRecomputeScheduler scheduler)
     {
         var parameters = context.Request.Query;
         if (!JsonInstants.TryParse(parameters["from"], out var from))
@@ -51,7 +51,7 @@ internal static class AdminEndpoints
         var endHour = UtcHour.IsOnTheHour(to) ? UtcHour.Containing(to) : UtcHour.Containing(to).Next;
         try
         {
-            var ticket = scheduler.ScheduleRecompute(aggregation, firstHour, endHour);
+            var ticket = await scheduler.ScheduleRecomputeAsync(aggregation, firstHour, endHour, context.RequestAborted);
             return Results.Json(
                 new
                 {

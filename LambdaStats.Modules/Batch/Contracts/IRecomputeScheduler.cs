@@ -2,11 +2,15 @@ using LambdaStats.Modules.Common;
 
 namespace LambdaStats.Modules.Batch.Contracts;
 
-/// <summary>Schedules long recomputes as chained background jobs, one per day of hours.</summary>
+/// <summary>Schedules long recomputes as chained background jobs of 24 hours at most.</summary>
 public interface IRecomputeScheduler
 {
-    /// <summary>Schedules the recompute of [<paramref name="from"/>, <paramref name="to"/>); throws <see cref="KeyNotFoundException"/> for an unknown aggregation.</summary>
-    RecomputeTicket ScheduleRecompute(string? aggregation, UtcHour from, UtcHour to);
+    /// <summary>
+    /// Schedules the recompute of [<paramref name="from"/>, <paramref name="to"/>), one job per
+    /// 24 hours counted from <paramref name="from"/> that contain events; none when the range has
+    /// no events. Throws <see cref="KeyNotFoundException"/> for an unknown aggregation.
+    /// </summary>
+    Task<RecomputeTicket> ScheduleRecomputeAsync(string? aggregation, UtcHour from, UtcHour to, CancellationToken cancellationToken);
 
     /// <summary>
     /// Schedules the backfill of a new aggregation up to <paramref name="end"/>, with one job per
