@@ -6,11 +6,11 @@ if (await CliEntryPoint.TryRunAsync(args, LocalImportServices.Create) is { } exi
     return exitCode;
 }
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddLambdaStats();
+if (ServiceRunner.TryBuild(args, Console.Error) is not { } app)
+{
+    return ServiceRunner.FailureExitCode;
+}
 
-var app = builder.Build();
-app.MapLambdaStats();
 return await ServiceRunner.RunAsync(app, Console.Error);
 
 /// <summary>Entry point; public so that integration tests can host it with WebApplicationFactory.</summary>

@@ -15,7 +15,9 @@ public static class EventsModule
         services.AddOptions<IngestionOptions>()
             .Bind(configuration.GetSection(IngestionOptions.SectionName))
             .Validate(options => options.MaxFutureSkew >= TimeSpan.Zero, "Ingestion:MaxFutureSkew must not be negative.")
+            .Validate(options => options.MaxFutureSkew <= IngestionOptions.LongestFutureSkew, "Ingestion:MaxFutureSkew must be 365 days or less.")
             .Validate(options => options.MaxLateness is null || options.MaxLateness > TimeSpan.Zero, "Ingestion:MaxLateness must be positive when set.")
+            .Validate(options => options.MaxLateness is null || options.MaxLateness <= IngestionOptions.LongestLateness, "Ingestion:MaxLateness must be 36500 days (about 100 years) or less; leave it unset for no limit.")
             .ValidateOnStart();
         services.AddSingleton<IngestionGate>();
         services.AddSingleton<IEventIngestor, EventIngestor>();

@@ -57,6 +57,22 @@ public sealed class SqliteStorageModuleTests
     }
 
     [Test]
+    public void OpenEventStore_UnopenableLockFile_NotCalledInUse()
+    {
+        // A lock file that links to itself cannot be opened, for a reason other than a lock.
+        File.CreateSymbolicLink(Path.Combine(directory.Path, "events.db.lock"), "events.db.lock");
+
+        var error = Assert.Throws<InvalidOperationException>(() => directory.OpenEventStore().Dispose());
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(error!.Message, Does.StartWith("Failed to create the lock file"));
+            Assert.That(error.Message, Does.Contain("Storage:DataDirectory"));
+            Assert.That(error.Message, Does.Not.Contain("in use"));
+        }
+    }
+
+    [Test]
     public async Task AddSqliteStorage_DataDirectoryIsAFile_FailsStartNamingPathAndSetting()
     {
         var filePath = Path.Combine(directory.Path, "occupied");

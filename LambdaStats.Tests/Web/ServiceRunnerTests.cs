@@ -52,6 +52,19 @@ public sealed class ServiceRunnerTests
         }
     }
 
+    [TestCase("Ingestion:MaxFutureSkew", "3000000.00:00:00", "Ingestion:MaxFutureSkew must be 365 days or less.")]
+    [TestCase("Ingestion:MaxLateness", "10675199.02:48:05", "Ingestion:MaxLateness must be 36500 days (about 100 years) or less; leave it unset for no limit.")]
+    public async Task Run_HugeIngestionLimit_StopsAtStart(string key, string value, string expected)
+    {
+        var (exitCode, output) = await RunAsync((key, value));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
+            Assert.That(output.TrimEnd(), Is.EqualTo($"LambdaStats could not start: {expected}"));
+        }
+    }
+
     [Test]
     public async Task Run_InvalidCron_PrintsParserReason()
     {
@@ -77,6 +90,20 @@ public sealed class ServiceRunnerTests
             Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
             Assert.That(output, Does.Contain("is in use by another process"));
             Assert.That(output, Does.Not.Contain(" at LambdaStats."));
+        }
+    }
+
+    [Test]
+    public void TryBuild_UnreadableHostingSetting_ReturnsNull()
+    {
+        using var error = new StringWriter();
+
+        var app = ServiceRunner.TryBuild(["--Hosting:RunJobServer=yes", $"--Storage:DataDirectory={dataDirectory}"], error);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(app, Is.Null);
+            Assert.That(error.ToString(), Does.StartWith("LambdaStats could not start: Failed to convert configuration value 'yes' at 'Hosting:RunJobServer'"));
         }
     }
 

@@ -1,3 +1,5 @@
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.View.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace LambdaStats.Web.Hosting;
@@ -11,6 +13,29 @@ public static class ServiceRunner
 {
     /// <summary>Exit code when the service could not start or stopped on an error.</summary>
     public const int FailureExitCode = 1;
+
+    /// <summary>
+    /// Composes the web host from <paramref name="args"/> and the settings; returns null after
+    /// writing the reason to <paramref name="error"/> when a setting read during composition
+    /// (such as <c>Hosting:RunJobServer</c>) cannot be read.
+    /// </summary>
+    public static WebApplication? TryBuild(string[] args, TextWriter error)
+    {
+        try
+        {
+            var builder = WebApplication.CreateBuilder(args);
+            builder.AddLambdaStats();
+            var app = builder.Build();
+            app.MapLambdaStats();
+            return app;
+        }
+        catch (Exception exception) when (exception is not HostAbortedException)
+        {
+            // HostAbortedException is how the test host stops the entry point once it has the host.
+            error.WriteLine(Describe(exception));
+            return null;
+        }
+    }
 
     /// <summary>
     /// Validates every setting registered for validation at start, then runs
@@ -27,6 +52,11 @@ public static class ServiceRunner
         try
         {
             app.Services.GetService<IStartupValidator>()?.Validate();
+
+            // Opening the stores here, before the host starts, reports a data directory in use
+            // or not writable without the host's own error log and its stack trace.
+            app.Services.GetService<IEventStore>();
+            app.Services.GetService<IViewStore>();
             await app.RunAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         }

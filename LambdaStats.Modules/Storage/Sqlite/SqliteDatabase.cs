@@ -151,14 +151,14 @@ internal sealed class SqliteDatabase : IDisposable
         {
             return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException exception)
+        catch (IOException exception) when (IsLockConflict(exception))
         {
             throw new InvalidOperationException(
                 $"The {storeName} database '{filePath}' is in use by another process (lock file '{lockPath}'). "
                 + "Stop the other LambdaStats process, or send an import to the running service with --url.",
                 exception);
         }
-        catch (UnauthorizedAccessException exception)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             throw new InvalidOperationException(
                 $"Failed to create the lock file '{lockPath}': {exception.Message} "
@@ -166,6 +166,13 @@ internal sealed class SqliteDatabase : IDisposable
                 exception);
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> says that another open file holds the lock: EWOULDBLOCK
+    /// (11) on Linux, a sharing violation on Windows. A read-only or full disk gives other codes.
+    /// </summary>
+    private static bool IsLockConflict(IOException exception) =>
+        exception.HResult is 11 or unchecked((int)0x80070020) or unchecked((int)0x80070021);
 
     private static void CreateDirectory(string directory)
     {
