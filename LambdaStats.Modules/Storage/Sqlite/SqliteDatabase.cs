@@ -168,7 +168,7 @@ internal sealed class SqliteDatabase : IDisposable
     }
 
     /// <summary>
-    /// Whether <paramref name="exception"/> says that another open file holds the lock: EWOULDBLOCK
+    /// Whether <paramref name="exception"/> means that another open file holds the lock: EWOULDBLOCK
     /// (11) on Linux, a sharing violation on Windows. A read-only or full disk gives other codes.
     /// </summary>
     private static bool IsLockConflict(IOException exception) =>
