@@ -43,6 +43,10 @@ internal sealed partial class PairScratch
     public void ReportSpillFailure(Exception exception, long pairs) => Log.SpillFailed(logger, exception, Directory, pairs);
 
     /// <summary>Deletes the scratch files that a previous process left, and returns how many.</summary>
+    /// <remarks>
+    /// A file that cannot be deleted (a read-only directory) is logged and left: it only takes
+    /// disk space, and a later spill that cannot create its file keeps its pairs in memory.
+    /// </remarks>
     public int DeleteFiles()
     {
         if (!System.IO.Directory.Exists(Directory))
@@ -53,8 +57,15 @@ internal sealed partial class PairScratch
         var deleted = 0;
         foreach (var file in System.IO.Directory.EnumerateFiles(Directory, FilePattern))
         {
-            File.Delete(file);
-            deleted++;
+            try
+            {
+                File.Delete(file);
+                deleted++;
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                Log.DeleteFailed(logger, exception, file);
+            }
         }
 
         return deleted;
@@ -66,6 +77,9 @@ internal sealed partial class PairScratch
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "Failed to delete the scratch file {Path} of a previous process; it is left on disk")]
+        public static partial void DeleteFailed(ILogger logger, Exception exception, string path);
+
         [LoggerMessage(EventId = 3022, Level = LogLevel.Error, Message = "Failed to move {PairCount} pairs to a scratch file in {Directory}; the output keeps the pairs of this hour in memory")]
         public static partial void SpillFailed(ILogger logger, Exception exception, string directory, long pairCount);
     }

@@ -146,7 +146,49 @@ public sealed class SpilledColumnTests
         column.DeleteScratchFile();
     }
 
+    [Test]
+    public void PairScratch_UndeletableFile_LeavesItAndGoesOn()
+    {
+        Directory.CreateDirectory(scratch.Directory);
+        var stuck = Path.Combine(scratch.Directory, "stuck.db");
+        var other = Path.Combine(scratch.Directory, "other.db");
+        File.WriteAllText(stuck, "");
+        File.WriteAllText(other, "");
+
+        // The immutable attribute makes the delete fail even for root, as a read-only disk would.
+        if (!RunChattr("+i", stuck))
+        {
+            Assert.Inconclusive("chattr +i is not available on this file system.");
+        }
+
+        try
+        {
+            var deleted = scratch.DeleteFiles();
+
+            Assert.That(deleted, Is.EqualTo(1));
+            Assert.That(scratch.ListFiles(), Is.EqualTo(new[] { stuck }));
+        }
+        finally
+        {
+            RunChattr("-i", stuck);
+        }
+    }
+
     /// <summary>The groups in their order, each sum as its IEEE 754 bits.</summary>
     private static List<(string Group, long Bits)> GroupBits(ProjectionAddAccumulator accumulator) =>
         accumulator.Groups.Select(pair => (pair.Key, BitConverter.DoubleToInt64Bits(pair.Value))).ToList();
+
+    private static bool RunChattr(string change, string path)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("chattr", [change, path]) { RedirectStandardError = true })!;
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
 }
