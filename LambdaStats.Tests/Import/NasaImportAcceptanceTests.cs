@@ -127,6 +127,37 @@ public sealed class NasaImportAcceptanceTests
         }
     }
 
+    [Test]
+    public async Task ImportLocal_InvalidSetting_StoresNothing()
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "lambdastats-import-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (exitCode, output) = await RunImportAsync(
+                ["import", SamplePath],
+                () => new LocalImportTarget(LocalImportServices.Create(new Dictionary<string, string?>
+                {
+                    ["Storage:DataDirectory"] = dataDirectory,
+                    ["Speed:PairsInMemory"] = "0",
+                }).GetRequiredService<IEventIngestor>()));
+
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(exitCode, Is.EqualTo(1), output);
+                Assert.That(output, Does.Contain("Import failed: Speed:PairsInMemory must be 1 or more"));
+                Assert.That(output, Does.Not.Contain("Lines read"), "no line is read");
+                Assert.That(File.Exists(Path.Combine(dataDirectory, "events.db")), Is.False, "no database is opened");
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(dataDirectory))
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+        }
+    }
+
     private static async Task<(int? ExitCode, string Output)> RunImportAsync(string[] args, Func<IImportTarget> localTarget)
     {
         using var output = new StringWriter();

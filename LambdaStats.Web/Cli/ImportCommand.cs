@@ -266,9 +266,17 @@ internal static partial class ImportCommand
             target = services.CreateLocalTarget();
             return true;
         }
+        catch (Microsoft.Extensions.Options.OptionsValidationException exception)
+        {
+            // A setting out of range, found before any line is read.
+            target = null;
+            error = $"Import failed: {string.Join(" ", exception.Failures)} Fix the setting and run the same command again.";
+            return false;
+        }
         catch (InvalidOperationException exception)
         {
-            // Dependency injection raises InvalidOperationException for a missing or broken registration.
+            // Dependency injection raises InvalidOperationException for a missing or broken
+            // registration, and the configuration binder for a setting that cannot be read.
             target = null;
             error = $"Import failed: the local ingestion pipeline could not be created: {exception.Message} Check the configuration, or pass --url.";
             return false;

@@ -17,6 +17,11 @@ internal static class LocalImportServices
         builder.Configuration["Batch:ScheduleJobs"] = "false";
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddLambdaStats();
-        return builder.Build().Services;
+        var services = builder.Build().Services;
+
+        // As the service does before it starts: a wrong setting stops the import before it
+        // stores anything, not at the first batch that reaches the component that reads it.
+        services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+        return services;
     }
 }
