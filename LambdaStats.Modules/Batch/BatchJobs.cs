@@ -14,18 +14,20 @@ public sealed class BatchJobs(IMediator mediator)
     public const string HourlyJobId = "hourly-batch";
     public const string DailyJobId = "daily-views";
 
+    [BatchJobName("Hourly batch", "Batch horaire")]
     [DisableConcurrentExecution(timeoutInSeconds: 600)]
     [AutomaticRetry(Attempts = 5)]
     public async Task RunHourlyAsync(CancellationToken cancellationToken) =>
         ThrowIfFailed(await mediator.Send(new RunHourlyBatch(), cancellationToken).ConfigureAwait(false));
 
+    [BatchJobName("Daily views", "Vues quotidiennes")]
     [DisableConcurrentExecution(timeoutInSeconds: 600)]
     [AutomaticRetry(Attempts = 5)]
     public async Task RunDailyAsync(CancellationToken cancellationToken) =>
         ThrowIfFailed(await mediator.Send(new RunDailyBatch(), cancellationToken).ConfigureAwait(false));
 
     /// <summary>One chunk of an operator's recompute; the dashboard shows the chunks done and left.</summary>
-    [BatchJobName("Recompute {0}, hours {1} to {2} (chunk {3} of {4})", "Recalcul de {0}, heures {1} à {2} (tranche {3} sur {4})")]
+    [BatchJobName("Recompute {0}, hours {1} to {2}, end excluded (step {3} of {4})", "Recalcul de {0}, heures de {1} à {2}, fin exclue (étape {3} sur {4})")]
     [AutomaticRetry(Attempts = 5)]
     public async Task RecomputeAsync(string? aggregation, DateTimeOffset from, DateTimeOffset to, int chunk, int chunks, CancellationToken cancellationToken) =>
         ThrowIfFailed(await mediator.Send(new RecomputeHours(aggregation, UtcHour.StartingAt(from), UtcHour.StartingAt(to)), cancellationToken).ConfigureAwait(false));

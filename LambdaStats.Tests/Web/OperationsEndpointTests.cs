@@ -112,9 +112,9 @@ public sealed class OperationsEndpointTests
         }
     }
 
-    [TestCase("fr-FR", "Tâches", "Recalcul de mediaConsultations, heures 2026-03-01 10:00Z à 2026-03-01 15:00Z (tranche 1 sur 1)")]
-    [TestCase("en-US", "Jobs", "Recompute mediaConsultations, hours 2026-03-01 10:00Z to 2026-03-01 15:00Z (chunk 1 of 1)")]
-    public async Task Dashboard_AcceptLanguage_ShowsThatLanguage(string language, string expectedWord, string expectedJobName)
+    [TestCase("fr-FR", "Tâches", "Recalcul de mediaConsultations, heures de 2026-03-01 10:00Z à 2026-03-01 15:00Z, fin exclue (étape 1 sur 1)", "Batch horaire")]
+    [TestCase("en-US", "Jobs", "Recompute mediaConsultations, hours 2026-03-01 10:00Z to 2026-03-01 15:00Z, end excluded (step 1 of 1)", "Hourly batch")]
+    public async Task Dashboard_AcceptLanguage_ShowsThatLanguage(string language, string expectedWord, string expectedJobName, string expectedHourlyName)
     {
         // The dashboard answers local requests only, so this test goes through a loopback socket.
         using var factory = new LambdaStatsFactory();
@@ -138,12 +138,16 @@ public sealed class OperationsEndpointTests
         using var jobRequest = new HttpRequestMessage(HttpMethod.Get, $"/hangfire/jobs/details/{jobId}");
         jobRequest.Headers.AcceptLanguage.ParseAdd(language);
         var jobHtml = WebUtility.HtmlDecode(await (await client.SendAsync(jobRequest)).Content.ReadAsStringAsync());
+        using var recurringRequest = new HttpRequestMessage(HttpMethod.Get, "/hangfire/recurring");
+        recurringRequest.Headers.AcceptLanguage.ParseAdd(language);
+        var recurringHtml = WebUtility.HtmlDecode(await (await client.SendAsync(recurringRequest)).Content.ReadAsStringAsync());
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(html, Does.Contain(expectedWord));
             Assert.That(jobHtml, Does.Contain(expectedJobName));
+            Assert.That(recurringHtml, Does.Contain(expectedHourlyName));
         }
     }
 
