@@ -33,7 +33,12 @@ internal sealed partial class SpeedStartupService(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await rebuild.WaitAsync(cancellationToken).ConfigureAwait(false);
-        Log.Stopped(logger);
+
+        // The next start rebuilds the buffers, so their scratch files are of no use after this
+        // process. On Linux an open file can be deleted; a write that follows goes to the
+        // deleted file, and its space returns when the process ends.
+        var deleted = scratch.DeleteFiles();
+        Log.Stopped(logger, deleted);
     }
 
     private async Task RebuildAsync(IDisposable held)
@@ -67,8 +72,8 @@ internal sealed partial class SpeedStartupService(
         [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Speed layer ready")]
         public static partial void Started(ILogger logger);
 
-        [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "Speed layer stopped")]
-        public static partial void Stopped(ILogger logger);
+        [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "Speed layer stopped; {FileCount} scratch files deleted")]
+        public static partial void Stopped(ILogger logger, int fileCount);
 
         [LoggerMessage(EventId = 3013, Level = LogLevel.Critical, Message = "Speed layer rebuild failed; stopping the service because its answers would miss events")]
         public static partial void RebuildFailed(ILogger logger, Exception exception);

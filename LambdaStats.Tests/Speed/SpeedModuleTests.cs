@@ -54,7 +54,7 @@ public sealed class SpeedModuleTests
     }
 
     [Test]
-    public async Task StartupService_LeftScratchFiles_DeletesThem()
+    public async Task StartupService_ScratchFiles_DeletedAtStartAndStop()
     {
         var scratchDirectory = Path.Combine(directory.Path, "speed");
         Directory.CreateDirectory(scratchDirectory);
@@ -68,10 +68,17 @@ public sealed class SpeedModuleTests
         var startup = ActivatorUtilities.CreateInstance<SpeedStartupService>(harness.Services, Substitute.For<IHostApplicationLifetime>());
 
         await startup.StartAsync(CancellationToken.None);
+        await harness.Speed.WhenReadyAsync(CancellationToken.None);
+        var written = Path.Combine(scratchDirectory, "fedcba9876543210fedcba9876543210.db");
+        await File.WriteAllTextAsync(written, "written while the service ran");
         await startup.StopAsync(CancellationToken.None);
 
-        Assert.That(File.Exists(left), Is.False);
-        Assert.That(harness.Speed.IsReady, Is.True);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(File.Exists(left), Is.False, "deleted at start");
+            Assert.That(File.Exists(written), Is.False, "deleted at stop");
+            Assert.That(harness.Speed.IsReady, Is.True);
+        }
     }
 
     [Test]
