@@ -42,6 +42,18 @@ public sealed class EventParserTests
     }
 
     [Test]
+    public void Parse_EmptyVisitorId_MeansNoVisitor()
+    {
+        var outcome = Parse("""{"id":"o-1","type":"MediaOpened","occurredAt":"2026-12-05T10:00:00Z","hubId":"h","mediaId":"m","visitorId":""}""");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(outcome.Error, Is.Null);
+            Assert.That(outcome.Event?.VisitorId, Is.Null);
+        }
+    }
+
+    [Test]
     public void Parse_FullPageView_KeepsValues()
     {
         var outcome = Parse("""

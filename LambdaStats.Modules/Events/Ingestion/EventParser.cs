@@ -96,7 +96,9 @@ internal sealed class EventParser(IngestionOptions options)
             OccurredAt = occurredAt,
             HubId = hubId!,
             MediaId = mediaId,
-            VisitorId = visitorId,
+            // An empty visitor id means an unknown visitor, as a missing one does, so that it is
+            // not counted as one more unique visitor.
+            VisitorId = visitorId is { Length: 0 } ? null : visitorId,
             SessionId = sessionId,
             Page = page,
             DurationSeconds = duration,
