@@ -38,7 +38,7 @@ internal sealed partial class DivergenceCheck : IDisposable
     /// <summary>Compares one hour and returns the number of divergent keys.</summary>
     /// <remarks>
     /// Reads the speed layer's rows one hub at a time and looks each of their keys up in the
-    /// batch's rows, so it holds copies of one hub's speed rows at a time, never of the whole
+    /// batch's rows, so it keeps copies of one hub's speed rows at a time, never of the whole
     /// hour. An hour can contain hundreds of thousands of keys. Batch keys without a speed row
     /// are searched for only in the hubs whose speed rows matched fewer keys than the batch has.
     /// </remarks>

@@ -17,7 +17,7 @@ internal interface ISpeedHourRows
 }
 
 /// <summary>The rows of one hour spread over the sealed segments of a speed buffer, merged key by key.</summary>
-/// <param name="segments">One function per segment that holds rows of the hour.</param>
+/// <param name="segments">One function per segment that contains rows of the hour.</param>
 internal sealed class SegmentedHourRows(IReadOnlyList<SegmentedHourRows.MergeInto> segments) : ISpeedHourRows
 {
     // Per segment: rows copied by CopyHub so far, and the rows the segment holds for the hour

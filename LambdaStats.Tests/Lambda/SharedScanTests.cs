@@ -69,7 +69,7 @@ public sealed class SharedScanTests
     }
 
     [Test]
-    public async Task HourlyBatch_ReadPerEventType_ReadsEachTypeOnce()
+    public async Task ReadPerEventType_ReadsEachTypeOnce()
     {
         var clock = new FakeTimeProvider(Now.AddHours(-2));
         var events = new HourReadCountingEventStore(new InMemoryEventStore());

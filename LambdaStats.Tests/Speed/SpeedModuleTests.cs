@@ -33,7 +33,7 @@ public sealed class SpeedModuleTests
 
     [TestCase("0")]
     [TestCase("-5")]
-    public void HostStart_InvalidPairsInMemory_FailsNamingSetting(string value)
+    public void HostStart_InvalidPairBudget_Fails(string value)
     {
         using var host = new HostBuilder()
             .ConfigureServices(services =>
@@ -54,7 +54,7 @@ public sealed class SpeedModuleTests
     }
 
     [Test]
-    public async Task StartupService_ScratchFiles_DeletedAtStartAndStop()
+    public async Task ScratchFiles_DeletedAtStartAndStop()
     {
         var scratchDirectory = Path.Combine(directory.Path, "speed");
         Directory.CreateDirectory(scratchDirectory);

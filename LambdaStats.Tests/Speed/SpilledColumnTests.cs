@@ -147,7 +147,7 @@ public sealed class SpilledColumnTests
     }
 
     [Test]
-    public void PairScratch_UndeletableFile_LeavesItAndGoesOn()
+    public void DeleteFiles_UndeletableFile_Skipped()
     {
         Directory.CreateDirectory(scratch.Directory);
         var stuck = Path.Combine(scratch.Directory, "stuck.db");

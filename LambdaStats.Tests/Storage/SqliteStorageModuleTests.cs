@@ -57,7 +57,7 @@ public sealed class SqliteStorageModuleTests
     }
 
     [Test]
-    public void OpenEventStore_UnopenableLockFile_NotCalledInUse()
+    public void OpenEventStore_UnopenableLockFile_NotInUse()
     {
         // A lock file that links to itself cannot be opened, for a reason other than a lock.
         File.CreateSymbolicLink(Path.Combine(directory.Path, "events.db.lock"), "events.db.lock");
