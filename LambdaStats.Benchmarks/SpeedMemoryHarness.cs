@@ -1,5 +1,6 @@
 using LambdaStats.Benchmarks.Support;
 using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Aggregation.Columns;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed;
 

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using LambdaStats.Modules.Aggregation.Columns;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed;
 

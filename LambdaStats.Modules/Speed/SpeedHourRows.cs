@@ -1,4 +1,5 @@
 using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Aggregation.Columns;
 
 namespace LambdaStats.Modules.Speed;
 

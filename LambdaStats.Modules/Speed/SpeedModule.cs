@@ -1,4 +1,5 @@
 using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Aggregation.Columns;
 using LambdaStats.Modules.Speed.Contracts;
 using LambdaStats.Modules.Storage.Sqlite;
 using Microsoft.Extensions.Configuration;

@@ -1,3 +1,4 @@
+using LambdaStats.Modules.Aggregation.Columns;
 using LambdaStats.Modules.Events.Contracts;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

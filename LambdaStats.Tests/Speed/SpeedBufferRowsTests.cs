@@ -1,9 +1,11 @@
 using System.Diagnostics.Metrics;
 using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Aggregation.Columns;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed;
 using LambdaStats.Modules.View.Contracts;
+using LambdaStats.Tests.Aggregation;
 using LambdaStats.Tests.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -21,22 +23,6 @@ public sealed class SpeedBufferRowsTests
 {
     private static readonly DateTimeOffset FirstHour = new(2026, 5, 4, 10, 0, 0, TimeSpan.Zero);
     private static readonly string[] Hubs = ["h1", "h2", "h3"];
-
-    private static readonly OutputDefinition[] EveryAggregator =
-    [
-        new("views", AggregatorKind.Count),
-        new("seconds", AggregatorKind.Add, EventField.DurationSeconds),
-        new("pages", AggregatorKind.Add, EventField.Page),
-        new("viewed", AggregatorKind.Exists),
-        new("secondsByPage", AggregatorKind.ProjectionAdd, EventField.DurationSeconds, EventField.Page),
-        new("viewsByNetwork", AggregatorKind.ProjectionAdd, groupBy: EventField.Network),
-        new("readers", AggregatorKind.DistinctCount, EventField.VisitorId),
-        new("networks", AggregatorKind.DistinctCount, EventField.Network, mode: DistinctCountMode.Exact),
-        new("pagesSeen", AggregatorKind.DistinctCount, EventField.Page),
-        new("estimatedReaders", AggregatorKind.DistinctCount, EventField.VisitorId, mode: DistinctCountMode.HyperLogLog, precision: 10),
-        new("shortest", AggregatorKind.Min, EventField.DurationSeconds),
-        new("lastPage", AggregatorKind.Max, EventField.Page),
-    ];
 
     private ServiceProvider services = null!;
 
@@ -333,7 +319,7 @@ public sealed class SpeedBufferRowsTests
     }
 
     private static AggregationDefinition Definition(EventField[] key) =>
-        new("rows", EventType.PageViewed, key, EveryAggregator);
+        new("rows", EventType.PageViewed, key, ColumnTestEvents.EveryAggregator);
 
     /// <summary>
     /// Creates page events over three hubs, 12 media, 3 networks, 40 visitors and 12 pages (more

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Aggregation.Columns;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed;

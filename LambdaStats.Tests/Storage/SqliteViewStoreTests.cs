@@ -1,4 +1,5 @@
 using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Aggregation.Columns;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Storage.Sqlite;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace LambdaStats.Modules.Speed;
+namespace LambdaStats.Modules.Aggregation.Columns;
 
 /// <summary>
 /// One instance of each distinct string that the rows of a speed buffer keep (key values,

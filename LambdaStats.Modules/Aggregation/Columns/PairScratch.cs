@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace LambdaStats.Modules.Speed;
+namespace LambdaStats.Modules.Aggregation.Columns;
 
 /// <summary>
 /// The directory of the speed layer's scratch files and the number of pairs an output keeps in

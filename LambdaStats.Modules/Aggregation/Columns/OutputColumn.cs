@@ -1,7 +1,7 @@
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
 
-namespace LambdaStats.Modules.Speed;
+namespace LambdaStats.Modules.Aggregation.Columns;
 
 /// <summary>
 /// The states of one output for every row of an hour buffer, indexed by row. Count and add keep

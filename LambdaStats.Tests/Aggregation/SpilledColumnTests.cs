@@ -1,9 +1,9 @@
 using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Aggregation.Columns;
 using LambdaStats.Modules.Events.Contracts;
-using LambdaStats.Modules.Speed;
 using LambdaStats.Tests.Storage;
 
-namespace LambdaStats.Tests.Speed;
+namespace LambdaStats.Tests.Aggregation;
 
 /// <summary>
 /// With a budget of a few pairs, the projectionAdd and exact distinctCount columns move their

@@ -2,7 +2,7 @@ using LambdaStats.Modules.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
-namespace LambdaStats.Modules.Speed;
+namespace LambdaStats.Modules.Aggregation.Columns;
 
 /// <summary>
 /// One scratch SQLite file of the speed layer, open in one transaction that is never committed,

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
 
-namespace LambdaStats.Modules.Speed;
+namespace LambdaStats.Modules.Aggregation.Columns;
 
 /// <summary>
 /// The values of an exact distinctCount over a string field, for every row of an hour buffer.

@@ -1,6 +1,6 @@
-using LambdaStats.Modules.Speed;
+using LambdaStats.Modules.Aggregation.Columns;
 
-namespace LambdaStats.Tests.Speed;
+namespace LambdaStats.Tests.Aggregation;
 
 [TestFixture]
 public sealed class RowStringPoolTests

@@ -1,7 +1,7 @@
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
 
-namespace LambdaStats.Modules.Speed;
+namespace LambdaStats.Modules.Aggregation.Columns;
 
 /// <summary>
 /// The rows of one aggregation in one hour of one segment: a tree of key values, one level per

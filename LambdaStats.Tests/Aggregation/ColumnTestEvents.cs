@@ -1,10 +1,28 @@
+using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
 
-namespace LambdaStats.Tests.Speed;
+namespace LambdaStats.Tests.Aggregation;
 
-/// <summary>Random page events for the column tests, each with the row it belongs to.</summary>
+/// <summary>Outputs and random page events for the column tests; each event comes with the row it belongs to.</summary>
 internal static class ColumnTestEvents
 {
+    /// <summary>One output of every aggregator kind, with two add and two projectionAdd outputs.</summary>
+    public static readonly OutputDefinition[] EveryAggregator =
+    [
+        new("views", AggregatorKind.Count),
+        new("seconds", AggregatorKind.Add, EventField.DurationSeconds),
+        new("pages", AggregatorKind.Add, EventField.Page),
+        new("viewed", AggregatorKind.Exists),
+        new("secondsByPage", AggregatorKind.ProjectionAdd, EventField.DurationSeconds, EventField.Page),
+        new("viewsByNetwork", AggregatorKind.ProjectionAdd, groupBy: EventField.Network),
+        new("readers", AggregatorKind.DistinctCount, EventField.VisitorId),
+        new("networks", AggregatorKind.DistinctCount, EventField.Network, mode: DistinctCountMode.Exact),
+        new("pagesSeen", AggregatorKind.DistinctCount, EventField.Page),
+        new("estimatedReaders", AggregatorKind.DistinctCount, EventField.VisitorId, mode: DistinctCountMode.HyperLogLog, precision: 10),
+        new("shortest", AggregatorKind.Min, EventField.DurationSeconds),
+        new("lastPage", AggregatorKind.Max, EventField.Page),
+    ];
+
     public static readonly DateTimeOffset Hour = new(2026, 5, 4, 10, 0, 0, TimeSpan.Zero);
 
     /// <summary>

@@ -1,8 +1,8 @@
 using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Aggregation.Columns;
 using LambdaStats.Modules.Events.Contracts;
-using LambdaStats.Modules.Speed;
 
-namespace LambdaStats.Tests.Speed;
+namespace LambdaStats.Tests.Aggregation;
 
 /// <summary>
 /// The exact distinctCount column must hold, for every row, the set of values that an
