@@ -1,13 +1,16 @@
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Aggregation.Columns;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.View.Contracts;
 
 namespace LambdaStats.Modules.Batch;
 
-/// <summary>Computes the exact view of one hour from the event store, with the aggregator code the speed layer uses.</summary>
+/// <summary>
+/// The computation of one hour's exact view from the event store, into the columns that the
+/// speed layer uses. They contain the accumulators' states bit for bit.
+/// </summary>
 internal static class HourAggregator
 {
     /// <summary>Events handed from the read to an aggregating thread at a time.</summary>
@@ -84,7 +87,7 @@ internal static class HourAggregator
         var rows = new BucketRows<UtcHour>[definitions.Count];
         for (var i = 0; i < rows.Length; i++)
         {
-            rows[i] = new BucketRows<UtcHour>(hour, new HubPartitionedRows(parts.Select(part => part.Result[i]).ToArray()));
+            rows[i] = new BucketRows<UtcHour>(hour, new HubPartitionedRows(parts.Select(part => new HourRowsDictionary(part.Result[i])).ToArray()));
         }
 
         return rows;
@@ -135,17 +138,30 @@ internal static class HourAggregator
         }
     }
 
-    /// <summary>Adds every event of <paramref name="chunks"/> to the rows of the definitions of its type, and returns the rows in definition order.</summary>
-    private static async Task<Dictionary<AggregationKey, AggregateRow>[]> AddAsync(
+    /// <summary>
+    /// Adds every event of <paramref name="chunks"/> to the rows of the definitions of its type,
+    /// and returns the rows in definition order.
+    /// </summary>
+    /// <remarks>
+    /// The rows are the speed layer's columns, with no scratch file: numbers in arrays and
+    /// numbered pairs, where an <see cref="AggregateRow"/> per key keeps accumulator objects. On
+    /// an hour shaped like the soak's, the run's peak is about a third of what it was with
+    /// <see cref="AggregateRow"/>s. The rows of every aggregation of the run stay in memory until
+    /// their commit, beside the speed layer's buffers of the same hour, so they set the run's
+    /// peak. The columns of one part share one string pool, so a value read from many events is
+    /// kept once.
+    /// </remarks>
+    private static async Task<HourRows[]> AddAsync(
         IReadOnlyList<AggregationDefinition> definitions,
         int[]?[] byType,
         ChannelReader<LambdaEvent[]> chunks,
         CancellationToken cancellationToken)
     {
-        var rows = new Dictionary<AggregationKey, AggregateRow>[definitions.Count];
+        var pool = new RowStringPool();
+        var rows = new HourRows[definitions.Count];
         for (var i = 0; i < rows.Length; i++)
         {
-            rows[i] = [];
+            rows[i] = new HourRows(definitions[i], pool);
         }
 
         await foreach (var chunk in chunks.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -154,14 +170,7 @@ internal static class HourAggregator
             {
                 foreach (var i in byType[(int)e.Type] ?? [])
                 {
-                    var definition = definitions[i];
-                    ref var row = ref CollectionsMarshal.GetValueRefOrAddDefault(rows[i], definition.KeyOf(e), out var exists);
-                    if (!exists)
-                    {
-                        row = definition.CreateRow();
-                    }
-
-                    row!.Add(e);
+                    rows[i].Add(e);
                 }
             }
         }

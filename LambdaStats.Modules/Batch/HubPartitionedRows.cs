@@ -10,9 +10,10 @@ namespace LambdaStats.Modules.Batch;
 /// </summary>
 /// <remarks>
 /// Every key starts with its hub, so a key lies in the part that <see cref="PartOf"/> gives its hub.
-/// Enumeration goes part after part; the keys of one hub keep the order in which they were added.
+/// Enumeration goes part after part, so the keys of one hub come one after the other when they
+/// do in their part.
 /// </remarks>
-internal sealed class HubPartitionedRows(Dictionary<AggregationKey, AggregateRow>[] parts) : IReadOnlyDictionary<AggregationKey, AggregateRow>
+internal sealed class HubPartitionedRows(IReadOnlyDictionary<AggregationKey, AggregateRow>[] parts) : IReadOnlyDictionary<AggregationKey, AggregateRow>
 {
     public int Count => parts.Sum(part => part.Count);
 

@@ -282,6 +282,59 @@ public sealed class SqliteViewStoreTests
     }
 
     [Test]
+    public async Task Commit_InterleavedHubs_BlockPerHub()
+    {
+        await CommitAsync(
+            MediaOpens,
+            [HourRows(Hour, (Key("hub-1", "m-1"), Row(1)), (Key("hub-2", "m-1"), Row(2)), (Key("hub-1", "m-2"), Row(3)), (Key("hub-2", "m-2"), Row(4)), (Key("hub-1", "m-3"), Row(5)))],
+            []);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(CountTableRows("hourly_blocks"), Is.EqualTo(2));
+            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EquivalentTo(new[] { "hub-1|m-1=1", "hub-1|m-2=3", "hub-1|m-3=5" }));
+            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-2"), Hour, Hour.Next)), Is.EquivalentTo(new[] { "hub-2|m-1=2", "hub-2|m-2=4" }));
+        }
+    }
+
+    [Test]
+    public async Task Commit_ColumnRows_RoundTripState()
+    {
+        var columns = new Modules.Aggregation.Columns.HourRows(MediaOpens, new RowStringPool());
+        var expected = new Dictionary<AggregationKey, AggregateRow>();
+        for (var i = 0; i < 300; i++)
+        {
+            var e = Opened(duration: i % 7, network: i % 3 == 0 ? "linkedin" : "email", hubId: $"hub-{i % 4}", mediaId: $"m-{i % 11}");
+            columns.Add(e);
+            var key = MediaOpens.KeyOf(e);
+            if (!expected.TryGetValue(key, out var row))
+            {
+                expected.Add(key, row = MediaOpens.CreateRow());
+            }
+
+            row.Add(e);
+        }
+
+        await CommitAsync(MediaOpens, [new BucketRows<UtcHour>(Hour, new HourRowsDictionary(columns))], []);
+
+        var read = new List<KeyedRow>();
+        for (var hub = 0; hub < 4; hub++)
+        {
+            read.AddRange(await ReadHoursAsync(MediaOpens, new KeyFilter($"hub-{hub}"), Hour, Hour.Next));
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(CountTableRows("hourly_blocks"), Is.EqualTo(4));
+            Assert.That(read.Select(row => row.Key), Is.EquivalentTo(expected.Keys));
+            foreach (var row in read)
+            {
+                Assert.That(Json(row.Row), Is.EqualTo(Json(expected[row.Key])), row.Key.ToString());
+            }
+        }
+    }
+
+    [Test]
     public async Task Commit_EmptyHub_DeletesBlock()
     {
         await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(1)), (Key("hub-2", "m-1"), Row(2)))], [DayRows(Day, (Key("hub-1", "m-1"), Row(3)), (Key("hub-2", "m-1"), Row(4)))]);
@@ -582,13 +635,13 @@ public sealed class SqliteViewStoreTests
         return row;
     }
 
-    private static LambdaEvent Opened(double? duration, string network) => new()
+    private static LambdaEvent Opened(double? duration, string network, string hubId = "hub-1", string mediaId = "m-1") => new()
     {
         Id = Guid.NewGuid().ToString("N"),
         Type = EventType.MediaOpened,
         OccurredAt = Hour.Start,
-        HubId = "hub-1",
-        MediaId = "m-1",
+        HubId = hubId,
+        MediaId = mediaId,
         DurationSeconds = duration,
         Network = network,
     };

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
 
@@ -105,6 +106,41 @@ internal sealed class HourRows
     }
 
     /// <summary>
+    /// Returns a new row holding the state of <paramref name="key"/>, or false when no event of
+    /// this hour has that key.
+    /// </summary>
+    public bool TryCopyRow(AggregationKey key, [MaybeNullWhen(false)] out AggregateRow row)
+    {
+        row = TryFind(key, out var number) ? ToAggregateRow(number) : null;
+        return row is not null;
+    }
+
+    /// <summary>Whether some event of this hour has the key <paramref name="key"/>.</summary>
+    public bool Contains(AggregationKey key) => TryFind(key, out _);
+
+    /// <summary>
+    /// Enumerates the keys with a new copy of each row, made only when the enumeration reaches
+    /// it. The keys of one hub come one after the other.
+    /// </summary>
+    /// <remarks>The hour must not change during the enumeration.</remarks>
+    public IEnumerable<KeyValuePair<AggregationKey, AggregateRow>> EnumerateRows()
+    {
+        foreach (var (key, number) in EnumerateNumbers(root, 0, new string[fields.Length]))
+        {
+            yield return new(key, ToAggregateRow(number));
+        }
+    }
+
+    /// <summary>Enumerates the keys in the order of <see cref="EnumerateRows"/>, without copying any row.</summary>
+    public IEnumerable<AggregationKey> EnumerateKeys()
+    {
+        foreach (var (key, _) in EnumerateNumbers(root, 0, new string[fields.Length]))
+        {
+            yield return key;
+        }
+    }
+
+    /// <summary>
     /// Releases this hour's uses of pooled strings (key values, group names and distinct values)
     /// and deletes its scratch files, before the hour is dropped.
     /// </summary>
@@ -184,6 +220,49 @@ internal sealed class HourRows
         {
             path[level] = value;
             Collect(child, level + 1, path, filter, destination);
+        }
+    }
+
+    private bool TryFind(AggregationKey key, out int row)
+    {
+        row = 0;
+        if (key.Count != fields.Length)
+        {
+            return false;
+        }
+
+        var node = root;
+        for (var level = 0; level < fields.Length - 1; level++)
+        {
+            if (node.Children is null || !node.Children.TryGetValue(key[level], out node))
+            {
+                return false;
+            }
+        }
+
+        return node.Rows is not null && node.Rows.TryGetValue(key[fields.Length - 1], out row);
+    }
+
+    private IEnumerable<(AggregationKey Key, int Row)> EnumerateNumbers(KeyNode node, int level, string[] path)
+    {
+        if (level == fields.Length - 1)
+        {
+            foreach (var (value, row) in node.Rows ?? [])
+            {
+                path[level] = value;
+                yield return (new AggregationKey(path), row);
+            }
+
+            yield break;
+        }
+
+        foreach (var (value, child) in node.Children ?? [])
+        {
+            path[level] = value;
+            foreach (var entry in EnumerateNumbers(child, level + 1, path))
+            {
+                yield return entry;
+            }
         }
     }
 

@@ -361,8 +361,39 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
         }
 
         /// <summary>Deletes the bucket's blocks, writes one block per hub of <paramref name="rows"/> and returns how many keys it wrote.</summary>
+        /// <remarks>
+        /// When the rows of each hub come one after the other, as the batch gives them, it reads
+        /// the rows of one hub at a time: rows made on demand, such as the batch's, then never
+        /// exist all at once. Otherwise it groups every row by hub first.
+        /// </remarks>
         public int Replace(long bucket, IReadOnlyDictionary<AggregationKey, AggregateRow> rows)
         {
+            delete.Bind(2, bucket);
+            delete.Execute();
+
+            if (HubsComeInRuns(rows.Keys))
+            {
+                var hubRows = new List<KeyValuePair<AggregationKey, AggregateRow>>();
+                foreach (var pair in rows)
+                {
+                    Validate(bucket, pair.Key, pair.Value);
+                    if (hubRows.Count > 0 && !string.Equals(hubRows[0].Key[0], pair.Key[0], StringComparison.Ordinal))
+                    {
+                        Insert(bucket, hubRows[0].Key[0], hubRows);
+                        hubRows.Clear();
+                    }
+
+                    hubRows.Add(pair);
+                }
+
+                if (hubRows.Count > 0)
+                {
+                    Insert(bucket, hubRows[0].Key[0], hubRows);
+                }
+
+                return rows.Count;
+            }
+
             var hubs = new Dictionary<string, List<KeyValuePair<AggregationKey, AggregateRow>>>(StringComparer.Ordinal);
             foreach (var pair in rows)
             {
@@ -376,18 +407,9 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
                 hubRows.Add(pair);
             }
 
-            delete.Bind(2, bucket);
-            delete.Execute();
-
             foreach (var (hub, hubRows) in hubs)
             {
-                buffer.Clear();
-                ViewBlockCodec.Write(buffer, hubRows);
-                insert.Bind(2, bucket);
-                insert.Bind(3, hub);
-                insert.Bind(4, hubRows.Count);
-                insert.Bind(5, buffer.Written);
-                insert.Execute();
+                Insert(bucket, hub, hubRows);
             }
 
             return rows.Count;
@@ -397,6 +419,41 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
         {
             delete.Dispose();
             insert.Dispose();
+        }
+
+        /// <summary>Whether all keys of each hub come one after the other in <paramref name="keys"/>.</summary>
+        private static bool HubsComeInRuns(IEnumerable<AggregationKey> keys)
+        {
+            var ended = new HashSet<string>(StringComparer.Ordinal);
+            string? current = null;
+            foreach (var key in keys)
+            {
+                var hub = key.Count > 0 ? key[0] : string.Empty;
+                if (string.Equals(hub, current, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if ((current is not null && !ended.Add(current)) || ended.Contains(hub))
+                {
+                    return false;
+                }
+
+                current = hub;
+            }
+
+            return true;
+        }
+
+        private void Insert(long bucket, string hub, List<KeyValuePair<AggregationKey, AggregateRow>> hubRows)
+        {
+            buffer.Clear();
+            ViewBlockCodec.Write(buffer, hubRows);
+            insert.Bind(2, bucket);
+            insert.Bind(3, hub);
+            insert.Bind(4, hubRows.Count);
+            insert.Bind(5, buffer.Written);
+            insert.Execute();
         }
 
         private void Validate(long bucket, AggregationKey key, AggregateRow row)
