@@ -17,7 +17,7 @@ public static class LambdaStatsHostExtensions
 {
     public static WebApplicationBuilder AddLambdaStats(this WebApplicationBuilder builder)
     {
-        AddShippedSettings(builder);
+        AddShippedSettings(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
         var configuration = builder.Configuration;
         var hosting = configuration.GetSection(HostingOptions.SectionName).Get<HostingOptions>() ?? new HostingOptions();
 
@@ -76,16 +76,18 @@ public static class LambdaStatsHostExtensions
     }
 
     /// <summary>
-    /// Adds the appsettings.json shipped beside the executable as the lowest-priority source, so
-    /// the aggregation catalogue is there whatever the working directory. A file in the content
-    /// root, environment variables and the command line still override it.
+    /// Adds the appsettings.json shipped beside the executable when the content root has none, so
+    /// the aggregation catalogue is there whatever the working directory. Environment variables
+    /// and the command line still override it.
     /// </summary>
-    private static void AddShippedSettings(WebApplicationBuilder builder)
+    /// <remarks>
+    /// The two files are never combined: configuration merges arrays entry by entry, so a
+    /// catalogue in the content root would take the settings of the shipped aggregations at the
+    /// same positions, and keep those past its own end.
+    /// </remarks>
+    internal static void AddShippedSettings(IConfigurationBuilder configuration, string contentRoot, string baseDirectory)
     {
-        var baseDirectory = AppContext.BaseDirectory;
-        var contentRootFile = Path.Combine(builder.Environment.ContentRootPath, "appsettings.json");
-        if (!File.Exists(Path.Combine(baseDirectory, "appsettings.json"))
-            || string.Equals(Path.GetFullPath(contentRootFile), Path.GetFullPath(Path.Combine(baseDirectory, "appsettings.json")), StringComparison.Ordinal))
+        if (!File.Exists(Path.Combine(baseDirectory, "appsettings.json")) || File.Exists(Path.Combine(contentRoot, "appsettings.json")))
         {
             return;
         }
@@ -97,6 +99,6 @@ public static class LambdaStatsHostExtensions
             ReloadOnChange = false,
             FileProvider = new PhysicalFileProvider(baseDirectory),
         };
-        ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0, source);
+        configuration.Sources.Insert(0, source);
     }
 }
