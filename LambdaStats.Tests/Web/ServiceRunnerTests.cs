@@ -66,6 +66,20 @@ public sealed class ServiceRunnerTests
     }
 
     [Test]
+    public async Task Run_InvalidAggregation_StopsBeforeDatabases()
+    {
+        var (exitCode, output) = await RunAsync(("Aggregations:0:outputs:0:aggregator", "median"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
+            Assert.That(output, Does.StartWith("LambdaStats could not start: Invalid aggregation configuration"));
+            Assert.That(output, Does.Contain("median"));
+            Assert.That(File.Exists(Path.Combine(dataDirectory, "events.db")), Is.False, "the catalogue is read before any database opens");
+        }
+    }
+
+    [Test]
     public async Task Run_InvalidCron_PrintsParserReason()
     {
         var (exitCode, output) = await RunAsync(("Batch:HourlyCron", "bad"));

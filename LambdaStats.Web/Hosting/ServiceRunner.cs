@@ -1,3 +1,4 @@
+using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.View.Contracts;
 using Microsoft.Extensions.Options;
@@ -44,14 +45,19 @@ public static class ServiceRunner
     /// <remarks>
     /// The settings are validated before the host starts, so a wrong value stops the process
     /// before it opens a database or rebuilds the speed layer. Failures that only show while the
-    /// host starts (an invalid cron expression, a locked database) are reported the same way, after
-    /// the host's own error log.
+    /// host starts, such as an invalid cron expression, are reported the same way, after the
+    /// host's own error log.
     /// </remarks>
     public static async Task<int> RunAsync(WebApplication app, TextWriter error, CancellationToken cancellationToken = default)
     {
         try
         {
             app.Services.GetService<IStartupValidator>()?.Validate();
+
+            // The catalogue is read from the settings when first resolved. Resolving it here
+            // reports an invalid aggregation before any database opens, and without the host's
+            // error log and its stack trace.
+            app.Services.GetService<AggregationCatalog>();
 
             // Opening the stores here, before the host starts, reports a data directory in use
             // or not writable without the host's own error log and its stack trace.
