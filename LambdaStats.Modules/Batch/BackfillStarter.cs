@@ -73,7 +73,7 @@ internal sealed partial class BackfillStarter(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Aggregation {Aggregation} has no views yet; scheduling its backfill from {FirstHour}")]
+        [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Aggregation {Aggregation} has no views yet; scheduling its backfill from {FirstHour:yyyy-MM-dd'T'HH:mm:sszzz}")]
         public static partial void NewAggregationFound(ILogger logger, string aggregation, DateTimeOffset firstHour);
 
         [LoggerMessage(EventId = 2031, Level = LogLevel.Error, Message = "Checking for aggregations to backfill failed; restart the service or schedule the backfill with POST /api/admin/recompute")]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 
@@ -15,6 +16,23 @@ internal sealed record BatchRunRequest(string? Aggregation, UtcHour? WatermarkCa
     public bool Includes(AggregationDefinition definition) =>
         Aggregation is null || string.Equals(Aggregation, definition.Name, StringComparison.Ordinal);
 
+    /// <summary>Names the run in logs: the hourly batch, a recompute with its range, or a backfill step with its cap.</summary>
+    public string Describe()
+    {
+        var scope = Aggregation ?? "every aggregation";
+        if (RecomputeFrom is { } from && RecomputeTo is { } to)
+        {
+            return $"Recompute of {scope} from {Format(from)} to {Format(to)}";
+        }
+
+        if (WatermarkCap is { } cap)
+        {
+            return $"Backfill step of {scope} up to {Format(cap)}";
+        }
+
+        return Aggregation is null ? "Hourly batch" : $"Hourly batch of {Aggregation}";
+    }
+
     /// <summary>Every hour of the recompute range before <paramref name="watermark"/>, with or without events: an emptied hour must lose its rows.</summary>
     public IEnumerable<UtcHour> RecomputedHoursBefore(UtcHour watermark)
     {
@@ -28,4 +46,6 @@ internal sealed record BatchRunRequest(string? Aggregation, UtcHour? WatermarkCa
             yield return hour;
         }
     }
+
+    private static string Format(UtcHour hour) => hour.Start.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
 }

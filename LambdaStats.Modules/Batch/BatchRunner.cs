@@ -45,12 +45,12 @@ internal sealed partial class BatchRunner(
         try
         {
             var end = UtcHour.Containing(clock.GetUtcNow());
-            Log.HourlyRunStarting(logger, end.Start);
+            Log.HourlyRunStarting(logger, request.Describe(), end.Start);
             var plans = await PlanAndSealAsync(request, end, cancellationToken).ConfigureAwait(false);
             var summaries = await ExecuteInGroupsAsync(plans, cancellationToken).ConfigureAwait(false);
 
             var bucketsWritten = summaries.Sum(s => s.BucketsWritten);
-            Log.HourlyRunCompleted(logger, end.Start, bucketsWritten, summaries.Count(s => s.Error is not null));
+            Log.HourlyRunCompleted(logger, request.Describe(), end.Start, bucketsWritten, summaries.Count(s => s.Error is not null));
             if (bucketsWritten > 0)
             {
                 CompactHeapIfLarge();
@@ -372,19 +372,19 @@ internal sealed partial class BatchRunner(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Hourly batch starting; closed hours end at {End}")]
-        public static partial void HourlyRunStarting(ILogger logger, DateTimeOffset end);
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{Run} starting; closed hours end at {End:yyyy-MM-dd'T'HH:mm:sszzz}")]
+        public static partial void HourlyRunStarting(ILogger logger, string run, DateTimeOffset end);
 
-        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Hourly batch completed up to {End}: {BucketCount} hours written, {FailedCount} aggregations failed")]
-        public static partial void HourlyRunCompleted(ILogger logger, DateTimeOffset end, int bucketCount, int failedCount);
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{Run} completed up to {End:yyyy-MM-dd'T'HH:mm:sszzz}: {BucketCount} hours written, {FailedCount} aggregations failed")]
+        public static partial void HourlyRunCompleted(ILogger logger, string run, DateTimeOffset end, int bucketCount, int failedCount);
 
-        [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Batch of {Aggregation} committed {NewHourCount} new hours and {RewrittenHourCount} hours with late events; watermark {Watermark}, sequence {Sequence}")]
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Batch of {Aggregation} committed {NewHourCount} new hours and rewrote {RewrittenHourCount} earlier hours (late events or a recompute); watermark {Watermark:yyyy-MM-dd'T'HH:mm:sszzz}, sequence {Sequence}")]
         public static partial void AggregationCompleted(ILogger logger, string aggregation, int newHourCount, int rewrittenHourCount, DateTimeOffset watermark, long sequence);
 
-        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Batch of {Aggregation} failed for hours from {From} to {To}; the speed layer keeps its buffers and the next run retries")]
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Batch of {Aggregation} failed for hours from {From:yyyy-MM-dd'T'HH:mm:sszzz} to {To:yyyy-MM-dd'T'HH:mm:sszzz}; the speed layer keeps its buffers and the next run retries")]
         public static partial void AggregationFailed(ILogger logger, Exception exception, string aggregation, DateTimeOffset from, DateTimeOffset to);
 
-        [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Daily views of {Aggregation} built for {DayCount} days; daily watermark {DailyWatermark}")]
+        [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Daily views of {Aggregation} built for {DayCount} days; daily watermark {DailyWatermark:yyyy-MM-dd'T'HH:mm:sszzz}")]
         public static partial void DailyCompleted(ILogger logger, string aggregation, int dayCount, DateTimeOffset dailyWatermark);
 
         [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "Heap compacted after the hourly batch in {DurationMilliseconds} ms: {CommittedBytes} bytes committed before; managed heap {HeapBytesBefore} to {HeapBytesAfter} bytes, working set {WorkingSetBefore} to {WorkingSetAfter} bytes")]

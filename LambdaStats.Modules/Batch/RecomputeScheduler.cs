@@ -119,10 +119,10 @@ internal sealed partial class RecomputeScheduler(IBackgroundJobClient jobs, Aggr
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2020, Level = LogLevel.Information, Message = "Recompute of {Aggregation} from {From} to {To} scheduled as {ChunkCount} chained jobs, first {FirstJobId}")]
+        [LoggerMessage(EventId = 2020, Level = LogLevel.Information, Message = "Recompute of {Aggregation} from {From:yyyy-MM-dd'T'HH:mm:sszzz} to {To:yyyy-MM-dd'T'HH:mm:sszzz} scheduled as {ChunkCount} chained jobs, first {FirstJobId}")]
         public static partial void RecomputeScheduled(ILogger logger, string aggregation, DateTimeOffset from, DateTimeOffset to, int chunkCount, string? firstJobId);
 
-        [LoggerMessage(EventId = 2021, Level = LogLevel.Information, Message = "Backfill of new aggregation {Aggregation} from {From} scheduled as {StepCount} chained jobs")]
+        [LoggerMessage(EventId = 2021, Level = LogLevel.Information, Message = "Backfill of new aggregation {Aggregation} from {From:yyyy-MM-dd'T'HH:mm:sszzz} scheduled as {StepCount} chained jobs")]
         public static partial void BackfillScheduled(ILogger logger, string aggregation, DateTimeOffset from, int stepCount);
     }
 }

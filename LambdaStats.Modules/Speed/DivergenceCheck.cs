@@ -240,7 +240,7 @@ internal sealed partial class DivergenceCheck : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3020, Level = LogLevel.Error, Message = "Speed and batch layers diverge for {Aggregation}, hour {Hour}, key {Key}: speed {SpeedValues}, batch {BatchValues}")]
+        [LoggerMessage(EventId = 3020, Level = LogLevel.Error, Message = "Speed and batch layers diverge for {Aggregation}, hour {Hour:yyyy-MM-dd'T'HH:mm:sszzz}, key {Key}: speed {SpeedValues}, batch {BatchValues}")]
         public static partial void Divergence(ILogger logger, string aggregation, DateTimeOffset hour, string key, string speedValues, string batchValues);
     }
 }
