@@ -17,6 +17,7 @@ public static class BatchModule
             .Validate(options => !string.IsNullOrWhiteSpace(options.HourlyCron), "Batch:HourlyCron is empty; set a cron expression such as '0 * * * *'.")
             .Validate(options => !string.IsNullOrWhiteSpace(options.DailyCron), "Batch:DailyCron is empty; set a cron expression such as '10 0 * * *'.")
             .Validate(options => options.CompactHeapAboveMegabytes >= 0, "Batch:CompactHeapAboveMegabytes is negative; set 0 to turn the collection after a run off, or a size in MiB.")
+            .Validate(options => options.ReadHourPerEventTypeAboveEvents >= 0, "Batch:ReadHourPerEventTypeAboveEvents is negative; set 0 to turn the switch off, or a number of events.")
             .ValidateOnStart();
         services.AddSingleton<IHeapCompactor, GcHeapCompactor>();
         services.AddSingleton<BatchRunner>();

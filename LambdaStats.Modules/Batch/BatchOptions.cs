@@ -25,6 +25,14 @@ public sealed class BatchOptions
     /// </summary>
     public bool ReadHourPerEventType { get; set; }
 
+    /// <summary>
+    /// A run that covers more newly stored events than this reads each hour once per event type,
+    /// as with <see cref="ReadHourPerEventType"/>: a large run then keeps the rows of one type's
+    /// aggregations at a time. The count is the store's sequences since the run's earliest
+    /// frontier. Default: 2,000,000. 0 turns the switch off.
+    /// </summary>
+    public long ReadHourPerEventTypeAboveEvents { get; set; } = 2_000_000;
+
     /// <summary>Whether to register the recurring jobs with Hangfire at startup.</summary>
     public bool ScheduleJobs { get; set; } = true;
 }

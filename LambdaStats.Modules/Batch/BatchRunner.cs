@@ -141,13 +141,13 @@ internal sealed partial class BatchRunner(
     }
 
     /// <summary>
-    /// Executes all plans as one group, or with <see cref="BatchOptions.ReadHourPerEventType"/>
-    /// one group per event type, in the order of each type's first plan. Returns the summaries in
-    /// plan order.
+    /// Executes all plans as one group, or one group per event type (see
+    /// <see cref="ReadsPerEventType"/>), in the order of each type's first plan. Returns the
+    /// summaries in plan order.
     /// </summary>
     private async Task<List<AggregationRunSummary>> ExecuteInGroupsAsync(List<RunPlan> plans, CancellationToken cancellationToken)
     {
-        if (!options.Value.ReadHourPerEventType)
+        if (!ReadsPerEventType(plans))
         {
             return await ExecuteAsync(plans, cancellationToken).ConfigureAwait(false);
         }
@@ -180,6 +180,30 @@ internal sealed partial class BatchRunner(
     }
 
     /// <summary>
+    /// Whether the run reads each hour once per event type: when
+    /// <see cref="BatchOptions.ReadHourPerEventType"/> asks for it, or when the run covers more
+    /// newly stored events than <see cref="BatchOptions.ReadHourPerEventTypeAboveEvents"/>. The
+    /// sequences stored since the earliest frontier of the run count those events without a
+    /// query.
+    /// </summary>
+    private bool ReadsPerEventType(List<RunPlan> plans)
+    {
+        var settings = options.Value;
+        if (settings.ReadHourPerEventType)
+        {
+            return true;
+        }
+
+        if (settings.ReadHourPerEventTypeAboveEvents == 0 || plans.Count == 0)
+        {
+            return false;
+        }
+
+        var newEvents = plans[0].Sequence - plans.Min(plan => plan.Frontier.Sequence);
+        return newEvents > settings.ReadHourPerEventTypeAboveEvents;
+    }
+
+    /// <summary>
     /// Computes the hours of every plan from one read of each hour's events, whatever their event
     /// types, then commits the plans one after the other in plan order. A committed plan's rows
     /// are dropped before the next commit.
@@ -187,7 +211,7 @@ internal sealed partial class BatchRunner(
     /// <remarks>
     /// NOTE: every hour of every plan stays in memory from the end of the reads to its plan's
     /// commit. For one closed hour that is the hour's rows once, but a run that catches up many
-    /// hours keeps all of them, unless <see cref="BatchOptions.ReadHourPerEventType"/> limits the
+    /// hours keeps all of them, unless <see cref="ReadsPerEventType"/> limits the
     /// plans to one event type at a time.
     /// </remarks>
     private async Task<List<AggregationRunSummary>> ExecuteAsync(List<RunPlan> plans, CancellationToken cancellationToken)

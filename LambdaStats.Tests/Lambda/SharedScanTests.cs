@@ -92,6 +92,30 @@ public sealed class SharedScanTests
         }
     }
 
+    [TestCase(5, 1)]
+    [TestCase(1_000, 2)]
+    public async Task ManyNewEvents_ReadsEachTypeAlone(long threshold, int typesPerRead)
+    {
+        var clock = new FakeTimeProvider(Now.AddHours(-2));
+        var events = new HourReadCountingEventStore(new InMemoryEventStore());
+        var configuration = TestConfiguration.With(("Batch:ReadHourPerEventTypeAboveEvents", threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock, configuration: configuration);
+        await harness.StartAsync();
+        var count = await IngestOpensAndViewsAsync(harness, clock, Now.AddHours(-2));
+
+        clock.SetUtcNow(Now);
+        await harness.RunHourlyAsync();
+
+        var views = await harness.QueryAsync("pageViews", "h1", Now.AddDays(-1), Now.AddHours(1));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(count, Is.GreaterThan(5).And.LessThan(1_000), "the two thresholds fall on either side of the run's events");
+            Assert.That(events.Reads, Is.Not.Empty);
+            Assert.That(events.Reads.Select(read => read.Types.Length), Has.All.EqualTo(typesPerRead));
+            Assert.That(((CountAccumulator)views.Totals.Outputs[0]).Value, Is.EqualTo(count / 2));
+        }
+    }
+
     /// <summary>Ingests a MediaOpened and a PageViewed event in turn, every 11 minutes from <paramref name="from"/> to <see cref="Now"/>, and returns their number.</summary>
     private static async Task<int> IngestOpensAndViewsAsync(LambdaCoreHarness harness, FakeTimeProvider clock, DateTimeOffset from)
     {

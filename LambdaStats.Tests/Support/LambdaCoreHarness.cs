@@ -71,6 +71,12 @@ internal static class TestConfiguration
         .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
         .Build();
 
+    /// <summary>The shipped configuration with the given settings on top.</summary>
+    public static IConfiguration With(params (string Key, string Value)[] settings) => new ConfigurationBuilder()
+        .AddConfiguration(Shipped)
+        .AddInMemoryCollection(settings.Select(setting => KeyValuePair.Create(setting.Key, (string?)setting.Value)))
+        .Build();
+
     /// <summary>The shipped configuration with <c>Batch:ReadHourPerEventType</c> set.</summary>
     public static IConfiguration WithReadHourPerEventType(bool value) => new ConfigurationBuilder()
         .AddConfiguration(Shipped)
