@@ -20,8 +20,8 @@ namespace LambdaStats.Benchmarks;
 /// temporary directory by default) and that budget, so its pair columns move to scratch files past
 /// N pairs. <c>--per-round</c> prints, after each round of one event per key, the settled heap,
 /// the heap added per event of the round, the process working set and the time per event of the
-/// round's <see cref="SpeedBuffer.Add"/>. The heap excludes SQLite's native page cache, which the
-/// working set includes.
+/// round's <see cref="SpeedBuffer.Add"/>. The heap includes each scratch file's 64 KiB write
+/// buffer and 64 KiB read block, and the working set also includes the file pages that the operating system caches.
 /// </para>
 /// </remarks>
 internal static class SpeedMemoryHarness

@@ -11,9 +11,10 @@ namespace LambdaStats.Benchmarks;
 /// </summary>
 /// <remarks>
 /// The batch has 10,000 events of one hub in one hour over 1,000 media, 40 pages and 2,000
-/// visitors, all added once in the setup, so every pair exists: mediaConsultations runs one
-/// <c>INSERT OR IGNORE</c> per event in the spilled case, and pageViews one <c>UPDATE</c> per
-/// projectionAdd output. The cost of a new pair is in <c>bench speed-memory --per-round</c>.
+/// visitors, all added once in the setup, so every pair exists. In the spilled case, each event
+/// appends one record to the scratch file of each projectionAdd output (pageViews), and one to
+/// that of mediaConsultations' exact distinctCount unless its cache of recent pairs has the pair.
+/// Each file grows with every invocation. The cost of a new pair is in <c>bench speed-memory --per-round</c>.
 /// </remarks>
 [MemoryDiagnoser]
 public class SpilledPairsBenchmarks

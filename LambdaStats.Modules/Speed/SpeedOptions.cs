@@ -11,7 +11,7 @@ public sealed class SpeedOptions
     /// <summary>
     /// Maximum number of pairs that one exact distinctCount or projectionAdd output keeps in memory
     /// for one hour: (row, value) pairs or (row, group, sum) triples. Past it, the output moves its
-    /// pairs to a scratch SQLite file under <c>&lt;Storage:DataDirectory&gt;/speed</c>. Must be 1 or more.
+    /// pairs to an append-only scratch file under <c>&lt;Storage:DataDirectory&gt;/speed</c>. Must be 1 or more.
     /// </summary>
     public int PairsInMemory { get; set; } = 1_000_000;
 }

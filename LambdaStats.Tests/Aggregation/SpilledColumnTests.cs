@@ -175,7 +175,7 @@ public sealed class SpilledColumnTests
     }
 
     /// <summary>The groups in their order, each sum as its IEEE 754 bits.</summary>
-    private static List<(string Group, long Bits)> GroupBits(ProjectionAddAccumulator accumulator) =>
+    internal static List<(string Group, long Bits)> GroupBits(ProjectionAddAccumulator accumulator) =>
         accumulator.Groups.Select(pair => (pair.Key, BitConverter.DoubleToInt64Bits(pair.Value))).ToList();
 
     private static bool RunChattr(string change, string path)

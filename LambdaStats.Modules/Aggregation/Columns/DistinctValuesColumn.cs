@@ -17,16 +17,15 @@ namespace LambdaStats.Modules.Aggregation.Columns;
 /// 8 bytes in the chain and 8 bytes per slot of the set, which stays between 3/8 and 3/4 full.
 /// <para>
 /// With a <see cref="PairScratch"/>, the column moves its pairs to a scratch file once it has
-/// <see cref="PairScratch.PairsInMemory"/> of them, and adds every later pair there. It then keeps
-/// in memory only the value numbering. The file's table has the same 64-bit keys as its primary
-/// key, so <c>INSERT OR IGNORE</c> finds whether a pair is new, and a row's values are one range
-/// of keys.
+/// <see cref="PairScratch.PairsInMemory"/> of them, and appends a record there for every later
+/// event. It then keeps in memory the value numbering, 4 bytes per row and a small cache of the
+/// last pairs appended. The file may hold a pair several times: a read drops the repeats, and
+/// rewrites a row whose records are mostly repeats.
 /// </para>
 /// </remarks>
 internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool, PairScratch? scratch = null) : OutputColumn
 {
     private const int FirstSetSize = 16;
-    private const string Schema = "CREATE TABLE pairs (k INTEGER PRIMARY KEY)";
 
     private readonly Dictionary<string, int> valueNumbers = new(StringComparer.Ordinal);
     private readonly List<string> values = [];
@@ -51,14 +50,22 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
     private bool spillFailed;
 
     /// <summary>Number of (row, value) pairs, in memory or in the scratch file; for tests.</summary>
-    internal long PairCount => pairCount;
+    /// <remarks>Once the pairs are in the scratch file, this reads every row.</remarks>
+    internal long PairCount => spilled is { } pairs ? Enumerable.Range(0, rows).Sum(row => (long)pairs.ReadValues(row).Length) : pairCount;
 
     /// <summary>Whether the pairs moved to a scratch file; for tests.</summary>
     internal bool IsSpilled => spilled is not null;
 
+    /// <summary>Number of records in the scratch file, 0 before the spill; for tests.</summary>
+    internal long ScratchRecordCount => spilled?.RecordCount ?? 0;
+
     public override void AddRow()
     {
-        if (spilled is null && rows == rowLast.Length)
+        if (spilled is not null)
+        {
+            spilled.EnsureRows(rows + 1);
+        }
+        else if (rows == rowLast.Length)
         {
             Array.Resize(ref rowLast, GrownSize(rows));
         }
@@ -77,11 +84,7 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
         var key = PairKey(row, number);
         if (spilled is not null)
         {
-            if (spilled.TryAdd(key))
-            {
-                pairCount++;
-            }
-
+            spilled.Add(row, number, key);
             return;
         }
 
@@ -114,7 +117,11 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
         var accumulator = new ExactDistinctCountAccumulator(field);
         if (spilled is not null)
         {
-            spilled.ReadRow(row, number => accumulator.RestoreValue(values[number]));
+            foreach (var number in spilled.ReadValues(row))
+            {
+                accumulator.RestoreValue(values[number]);
+            }
+
             return accumulator;
         }
 
@@ -140,26 +147,29 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
         spilled = null;
     }
 
-    /// <summary>Moves every pair to a new scratch file, in key order, and frees the arrays.</summary>
+    /// <summary>Moves every pair to a new scratch file, row by row, and frees the arrays.</summary>
     /// <remarks>When the file cannot be created or written, the pairs stay in memory and the failure is reported once.</remarks>
     private void Spill(PairScratch target)
     {
-        // A sorted copy, so the set stays usable if the spill fails.
-        var keys = set.Where(key => key != 0).Order().ToArray();
+        // The arrays change only once the file has every pair, so they stay usable if the spill fails.
         SpilledPairs? pairs = null;
         try
         {
-            pairs = new SpilledPairs(target.Create(Schema));
-            foreach (var key in keys)
+            pairs = new SpilledPairs(target.Create(withAmounts: false), rows);
+            for (var row = 0; row < rows; row++)
             {
-                pairs.TryAdd(key);
+                for (var entry = rowLast[row]; entry != 0; entry = entryNext[entry - 1])
+                {
+                    var number = entryValue[entry - 1];
+                    pairs.Add(row, number, PairKey(row, number));
+                }
             }
         }
-        catch (Exception exception) when (exception is InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception exception) when (exception is InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             pairs?.Dispose();
             spillFailed = true;
-            target.ReportSpillFailure(exception, keys.Length);
+            target.ReportSpillFailure(exception, pairCount);
             return;
         }
 
@@ -234,46 +244,69 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
     // Fibonacci hashing: the multiplication spreads both the row and the value number over the high bits.
     private static int SlotOf(long key, int mask) => unchecked((int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 33)) & mask;
 
-    /// <summary>The pairs of the column in a scratch file, under their 64-bit keys.</summary>
+    /// <summary>The pairs of the column as records of a scratch file, one per event that was not a recent repeat.</summary>
     private sealed class SpilledPairs : IDisposable
     {
-        private readonly ScratchDatabase database;
-        private readonly Storage.Sqlite.SqliteRawStatement insert;
-        private readonly Storage.Sqlite.SqliteRawStatement readRow;
+        // Slots of the cache of recently appended keys: 64 KiB per column, and a power of two for SlotOf.
+        private const int RecentSlots = 8192;
 
-        public SpilledPairs(ScratchDatabase database)
+        private readonly PairRecordFile file;
+
+        // Keys appended to the file, at most one per slot. A key found here is already in the file, so it is not appended again.
+        private readonly long[] recent = new long[RecentSlots];
+        private readonly HashSet<int> seen = [];
+        private readonly List<int> distinct = [];
+
+        public SpilledPairs(PairRecordFile file, int rows)
         {
-            this.database = database;
-            insert = database.Prepare("INSERT OR IGNORE INTO pairs (k) VALUES (?1)");
-            readRow = database.Prepare("SELECT k FROM pairs WHERE k >= ?1 AND k < ?2");
+            this.file = file;
+            file.EnsureRows(rows);
         }
 
-        /// <summary>Adds <paramref name="key"/>, and returns false when it was there already.</summary>
-        public bool TryAdd(long key)
-        {
-            insert.Bind(1, key);
-            insert.Execute();
-            return database.Changes == 1;
-        }
+        public long RecordCount => file.RecordCount;
 
-        /// <summary>Calls <paramref name="visit"/> with each value number of <paramref name="row"/>.</summary>
-        public void ReadRow(int row, Action<int> visit)
+        public void EnsureRows(int rows) => file.EnsureRows(rows);
+
+        /// <summary>Appends the pair of <paramref name="key"/> unless the cache shows it is in the file already.</summary>
+        public void Add(int row, int number, long key)
         {
-            readRow.Bind(1, PairKey(row, 0));
-            readRow.Bind(2, PairKey(row + 1, 0));
-            try
+            ref var slot = ref recent[SlotOf(key, RecentSlots - 1)];
+            if (slot == key)
             {
-                while (readRow.Step())
+                return;
+            }
+
+            file.Append(row, number);
+            slot = key;
+        }
+
+        /// <summary>Returns the distinct value numbers of <paramref name="row"/>, valid until the next call.</summary>
+        /// <remarks>
+        /// A row whose records are more than twice its values, plus 16, gets a new chain of one record
+        /// per value, so the next read of a row with many repeats reads only its values and the events since.
+        /// </remarks>
+        public ReadOnlySpan<int> ReadValues(int row)
+        {
+            file.ReadRow(row);
+            var numbers = file.RowNumbers;
+            seen.Clear();
+            distinct.Clear();
+            foreach (var number in numbers)
+            {
+                if (seen.Add(number))
                 {
-                    visit((int)(readRow.GetInt64(0) & uint.MaxValue));
+                    distinct.Add(number);
                 }
             }
-            finally
+
+            if (numbers.Length > (2 * distinct.Count) + 16)
             {
-                readRow.Reset();
+                file.RewriteRow(row, CollectionsMarshal.AsSpan(distinct), []);
             }
+
+            return CollectionsMarshal.AsSpan(distinct);
         }
 
-        public void Dispose() => database.Dispose();
+        public void Dispose() => file.Dispose();
     }
 }

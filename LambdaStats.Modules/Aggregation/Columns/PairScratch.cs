@@ -14,7 +14,10 @@ namespace LambdaStats.Modules.Aggregation.Columns;
 /// </remarks>
 internal sealed partial class PairScratch
 {
-    private const string FilePattern = "*.db";
+    private const string FileExtension = ".pairs";
+
+    // The SQLite scratch files of earlier versions are deleted at start as well.
+    private static readonly string[] FilePatterns = ["*" + FileExtension, "*.db", "*.db-journal"];
 
     private readonly ILogger logger;
 
@@ -32,11 +35,13 @@ internal sealed partial class PairScratch
 
     public int PairsInMemory { get; }
 
-    /// <summary>Creates a new scratch database with <paramref name="schema"/>, in a file of its own.</summary>
-    public ScratchDatabase Create(string schema)
+    /// <summary>Creates a new record file, with an amount in each record when <paramref name="withAmounts"/> is set.</summary>
+    /// <exception cref="IOException">The directory or the file cannot be created.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory is not writable.</exception>
+    public PairRecordFile Create(bool withAmounts)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        return ScratchDatabase.Create(Path.Combine(Directory, $"{Guid.NewGuid():N}.db"), schema);
+        return PairRecordFile.Create(Path.Combine(Directory, Guid.NewGuid().ToString("N") + FileExtension), withAmounts);
     }
 
     /// <summary>Logs that an output could not move its pairs to a scratch file and keeps them in memory for the rest of its hour.</summary>
@@ -55,7 +60,7 @@ internal sealed partial class PairScratch
         }
 
         var deleted = 0;
-        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, FilePattern))
+        foreach (var file in ListFiles())
         {
             try
             {
@@ -73,7 +78,7 @@ internal sealed partial class PairScratch
 
     /// <summary>Returns the scratch files present now; for diagnostics and tests.</summary>
     internal IReadOnlyList<string> ListFiles() =>
-        System.IO.Directory.Exists(Directory) ? System.IO.Directory.GetFiles(Directory, FilePattern) : [];
+        System.IO.Directory.Exists(Directory) ? FilePatterns.SelectMany(pattern => System.IO.Directory.GetFiles(Directory, pattern)).ToArray() : [];
 
     private static partial class Log
     {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
 
@@ -17,16 +18,17 @@ namespace LambdaStats.Modules.Aggregation.Columns;
 /// unused places reach an eighth of the pairs, and when they must grow.
 /// <para>
 /// With a <see cref="PairScratch"/>, the column moves its pairs to a scratch file once it has
-/// <see cref="PairScratch.PairsInMemory"/> of them, and keeps every later pair there. It then keeps
-/// in memory only the group numbering and each row's number of groups. Each pair of the file has
-/// the row's ordinal of its group, so a row reads its groups in the order of their first event.
-/// SQLite adds the sums in IEEE 754 double precision, as .NET does, starting from <c>0.0</c>.
+/// <see cref="PairScratch.PairsInMemory"/> of them, and appends a record with the amount there for
+/// every later event. It then keeps in memory only the group numbering and 4 bytes per row. A
+/// read replays the row's records in event order: each group's sum starts at 0.0 and adds the
+/// amounts in that order, and the groups come in the order of their first record. The spill
+/// writes one record per pair with its sum, which replays to the same bits because a sum is
+/// never -0.0 (0.0 + -0.0 is 0.0). A read that finds more than twice as many records as groups,
+/// plus 16, rewrites the row as one record per group with its sum, for the same reason.
 /// </para>
 /// </remarks>
 internal sealed class ProjectionColumn(EventField groupBy, EventField? field, RowStringPool pool, PairScratch? scratch = null) : OutputColumn
 {
-    private const string Schema = "CREATE TABLE pairs (k INTEGER PRIMARY KEY, ordinal INTEGER NOT NULL, sum REAL NOT NULL)";
-
     // Page numbers up to this value find their group number in an array, without hashing the name.
     private const int MaxIndexedPage = 4096;
 
@@ -45,24 +47,34 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
     private int used;
     private int live;
 
-    // Set once the pairs moved to the scratch file. rowStart and the pair arrays are then empty.
+    // Set once the pairs moved to the scratch file. rowStart, rowLength and the pair arrays are then empty.
     private SpilledPairs? spilled;
 
     // Set when a spill failed: the column keeps its pairs in memory for the rest of its hour.
     private bool spillFailed;
-    private long spilledCount;
 
     /// <summary>Number of (row, group) pairs, in memory or in the scratch file; for tests.</summary>
-    internal long PairCount => spilled is null ? live : spilledCount;
+    /// <remarks>Once the pairs are in the scratch file, this reads every row.</remarks>
+    internal long PairCount => spilled is { } pairs ? Enumerable.Range(0, rows).Sum(row => (long)pairs.ReadSums(row)) : live;
 
     /// <summary>Whether the pairs moved to a scratch file; for tests.</summary>
     internal bool IsSpilled => spilled is not null;
+
+    /// <summary>Number of records in the scratch file, 0 before the spill; for tests.</summary>
+    internal long ScratchRecordCount => spilled?.RecordCount ?? 0;
 
     /// <summary>Places of the shared arrays between slices that no row uses any more; for tests.</summary>
     internal int UnusedPlaces => used - live;
 
     public override void AddRow()
     {
+        if (spilled is not null)
+        {
+            spilled.EnsureRows(rows + 1);
+            rows++;
+            return;
+        }
+
         if (rows == rowStart.Length)
         {
             var size = GrownSize(rows);
@@ -70,7 +82,7 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
             Array.Resize(ref rowLength, size);
         }
 
-        rowStart[rows] = spilled is null ? used : 0;
+        rowStart[rows] = used;
         rowLength[rows] = 0;
         rows++;
     }
@@ -85,12 +97,7 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         var number = GroupNumberOf(e, group);
         if (spilled is not null)
         {
-            if (spilled.Add(row, number, rowLength[row], amount))
-            {
-                rowLength[row]++;
-                spilledCount++;
-            }
-
+            spilled.Add(row, number, amount);
             return;
         }
 
@@ -120,9 +127,10 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         var accumulator = new ProjectionAddAccumulator(groupBy, field);
         if (spilled is not null)
         {
-            if (rowLength[row] > 0)
+            var count = spilled.ReadSums(row);
+            for (var i = 0; i < count; i++)
             {
-                spilled.ReadRow(row, (group, sum) => accumulator.AddToGroup(groupNames[group], sum));
+                accumulator.AddToGroup(groupNames[spilled.Groups[i]], spilled.Sums[i]);
             }
 
             return accumulator;
@@ -151,24 +159,24 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         spilled = null;
     }
 
-    /// <summary>Moves every pair to a new scratch file, with its ordinal in its row, and frees the pair arrays.</summary>
+    /// <summary>Moves every pair to a new scratch file, each row's groups in their order, and frees the arrays.</summary>
     /// <remarks>When the file cannot be created or written, the pairs stay in memory and the failure is reported once.</remarks>
     private void Spill(PairScratch target)
     {
         SpilledPairs? pairs = null;
         try
         {
-            pairs = new SpilledPairs(target.Create(Schema));
+            pairs = new SpilledPairs(target.Create(withAmounts: true), rows);
             for (var row = 0; row < rows; row++)
             {
                 var start = rowStart[row];
-                for (var ordinal = 0; ordinal < rowLength[row]; ordinal++)
+                for (var i = start; i < start + rowLength[row]; i++)
                 {
-                    pairs.Restore(row, pairGroup[start + ordinal], ordinal, pairSum[start + ordinal]);
+                    pairs.Add(row, pairGroup[i], pairSum[i]);
                 }
             }
         }
-        catch (Exception exception) when (exception is InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception exception) when (exception is InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             pairs?.Dispose();
             spillFailed = true;
@@ -177,10 +185,10 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         }
 
         spilled = pairs;
-        spilledCount = live;
         pairGroup = [];
         pairSum = [];
-        rowStart = new int[rowLength.Length];
+        rowStart = [];
+        rowLength = [];
         used = 0;
         live = 0;
     }
@@ -281,76 +289,69 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         used = next;
     }
 
-    /// <summary>The (row, group) pairs of the column in a scratch file, with their sums and their ordinals in the row.</summary>
+    /// <summary>The (row, group) pairs of the column as records of a scratch file, one per event with its amount.</summary>
     private sealed class SpilledPairs : IDisposable
     {
-        private readonly ScratchDatabase database;
-        private readonly Storage.Sqlite.SqliteRawStatement add;
-        private readonly Storage.Sqlite.SqliteRawStatement restore;
-        private readonly Storage.Sqlite.SqliteRawStatement readRow;
+        private readonly PairRecordFile file;
 
-        public SpilledPairs(ScratchDatabase database)
+        // A row's groups in the order of their first record, each with its sum, refilled by each ReadSums.
+        private readonly Dictionary<int, int> placeOfGroup = [];
+        private readonly List<int> groups = [];
+        private readonly List<double> sums = [];
+
+        public SpilledPairs(PairRecordFile file, int rows)
         {
-            this.database = database;
-
-            // One statement per event. A new sum starts at 0.0 and adds the amount, as the
-            // accumulator does, so that 0.0 + -0.0 stores 0.0. An existing sum adds 0.0 + amount,
-            // which differs from the amount only for -0.0, and adding either zero to a sum gives
-            // the same bits because a sum is never -0.0. RETURNING the ordinal, to tell an insert
-            // from an update, measured about three times slower than two statements, so
-            // Add reads the last inserted rowid instead.
-            add = database.Prepare("INSERT INTO pairs (k, ordinal, sum) VALUES (?1, ?2, 0.0 + ?3) ON CONFLICT (k) DO UPDATE SET sum = sum + excluded.sum");
-            restore = database.Prepare("INSERT INTO pairs (k, ordinal, sum) VALUES (?1, ?2, ?3)");
-            readRow = database.Prepare("SELECT k, sum FROM pairs WHERE k >= ?1 AND k < ?2 ORDER BY ordinal");
+            this.file = file;
+            file.EnsureRows(rows);
         }
 
-        /// <summary>
-        /// Adds <paramref name="amount"/> to the pair's sum, or adds the pair with
-        /// <paramref name="ordinal"/> and a sum of <c>0.0 + amount</c>; returns true when the pair is new.
-        /// </summary>
+        public long RecordCount => file.RecordCount;
+
+        public void EnsureRows(int rows) => file.EnsureRows(rows);
+
+        public void Add(int row, int group, double amount) => file.Append(row, group, amount);
+
+        /// <summary>Groups of the row that the last <see cref="ReadSums"/> read, in the order of their first event.</summary>
+        public ReadOnlySpan<int> Groups => CollectionsMarshal.AsSpan(groups);
+
+        /// <summary>The sum of each of <see cref="Groups"/>.</summary>
+        public ReadOnlySpan<double> Sums => CollectionsMarshal.AsSpan(sums);
+
+        /// <summary>Replays the records of <paramref name="row"/> into <see cref="Groups"/> and <see cref="Sums"/>, and returns the number of groups.</summary>
         /// <remarks>
-        /// The key is the table's rowid. An insert sets the connection's last inserted rowid to it,
-        /// and the update of an upsert leaves that rowid as it was. So the pair is new when the
-        /// rowid becomes the key, unless it already was: then the key existed, and this is an update.
+        /// A row with more than twice as many records as groups, plus 16, gets a new chain of one
+        /// record per group and sum, so the next read replays only those and the events since.
         /// </remarks>
-        public bool Add(int row, int group, int ordinal, double amount)
+        public int ReadSums(int row)
         {
-            var key = PairKey(row, group);
-            var before = database.LastInsertRowId;
-            add.Bind(1, key);
-            add.Bind(2, ordinal);
-            add.Bind(3, amount);
-            add.Execute();
-            return before != key && database.LastInsertRowId == key;
-        }
-
-        /// <summary>Adds a pair moved from memory, with its sum as it is.</summary>
-        public void Restore(int row, int group, int ordinal, double sum)
-        {
-            restore.Bind(1, PairKey(row, group));
-            restore.Bind(2, ordinal);
-            restore.Bind(3, sum);
-            restore.Execute();
-        }
-
-        /// <summary>Calls <paramref name="visit"/> with each group number and sum of <paramref name="row"/>, in the row's order.</summary>
-        public void ReadRow(int row, Action<int, double> visit)
-        {
-            readRow.Bind(1, PairKey(row, 0));
-            readRow.Bind(2, PairKey(row + 1, 0));
-            try
+            file.ReadRow(row);
+            var numbers = file.RowNumbers;
+            var amounts = file.RowAmounts;
+            placeOfGroup.Clear();
+            groups.Clear();
+            sums.Clear();
+            for (var i = 0; i < numbers.Length; i++)
             {
-                while (readRow.Step())
+                ref var place = ref CollectionsMarshal.GetValueRefOrAddDefault(placeOfGroup, numbers[i], out var exists);
+                if (!exists)
                 {
-                    visit((int)(readRow.GetInt64(0) & uint.MaxValue), readRow.GetDouble(1));
+                    place = groups.Count;
+                    groups.Add(numbers[i]);
+                    sums.Add(0.0);
                 }
+
+                // The same additions as the accumulator's: 0.0, then each amount in event order.
+                CollectionsMarshal.AsSpan(sums)[place] += amounts[i];
             }
-            finally
+
+            if (numbers.Length > (2 * groups.Count) + 16)
             {
-                readRow.Reset();
+                file.RewriteRow(row, CollectionsMarshal.AsSpan(groups), CollectionsMarshal.AsSpan(sums));
             }
+
+            return groups.Count;
         }
 
-        public void Dispose() => database.Dispose();
+        public void Dispose() => file.Dispose();
     }
 }
