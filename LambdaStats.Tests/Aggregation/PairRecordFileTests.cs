@@ -61,8 +61,8 @@ public sealed class PairRecordFileTests
         var expected = new List<int>();
         var next = 0;
 
-        // Each round ends the written part of the file inside a read block, which the read caches
-        // and the next round's writes extend.
+        // The write buffer fills every two or three rounds, so each read follows links from the
+        // buffer into the file, and the cached read block must not hide the records written since.
         for (var round = 0; round < 12; round++)
         {
             for (var i = 0; i < 3_001; i++)

@@ -14,8 +14,8 @@ namespace LambdaStats.Modules.Aggregation.Columns;
 /// record or 0 for the first (4 bytes), and, in a file created with amounts, a double (8 bytes).
 /// Appends go to a 64 KiB buffer that is written when full, so an append costs no system call and
 /// allocates nothing. Reads take records that are still in that buffer from memory, and the
-/// others from a 64 KiB block of the file that stays cached between reads, because a row's
-/// records often sit close together. The file contains state that a restart rebuilds from the
+/// others from a 4 KiB block of the file that stays cached between reads, because the records of
+/// a hot row often sit close together. The file contains state that a restart rebuilds from the
 /// event store, so it is never synced. Not thread-safe, so the speed buffer's lock covers every call.
 /// NOTE: a write that fails (a disk that fills up) throws from <see cref="SpeedBuffer.Add"/> after
 /// the events were stored, so the buffer misses them until the batch covers their hour or a
@@ -25,6 +25,9 @@ namespace LambdaStats.Modules.Aggregation.Columns;
 internal sealed class PairRecordFile : IDisposable
 {
     private const int BufferSize = 64 * 1024;
+
+    // One page: the records of a row that is not hot sit far apart, and each costs one read of this size.
+    private const int ReadBlockSize = 4096;
 
     private readonly SafeFileHandle handle;
     private readonly int recordSize;
@@ -196,10 +199,10 @@ internal sealed class PairRecordFile : IDisposable
     {
         if (readBlock.Length == 0)
         {
-            readBlock = new byte[BufferSize];
+            readBlock = new byte[ReadBlockSize];
         }
 
-        var recordsPerBlock = BufferSize / recordSize;
+        var recordsPerBlock = ReadBlockSize / recordSize;
         var first = index / recordsPerBlock * recordsPerBlock;
         var count = (int)Math.Min(recordsPerBlock, writtenRecords - first);
         var block = readBlock.AsSpan(0, count * recordSize);
