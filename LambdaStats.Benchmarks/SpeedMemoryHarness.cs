@@ -21,7 +21,7 @@ namespace LambdaStats.Benchmarks;
 /// N pairs. <c>--per-round</c> prints, after each round of one event per key, the settled heap,
 /// the heap added per event of the round, the process working set and the time per event of the
 /// round's <see cref="SpeedBuffer.Add"/>. The heap includes each scratch file's 64 KiB write
-/// buffer and 64 KiB read block, and the working set also includes the file pages that the operating system caches.
+/// buffer, and the working set also includes the pages of the files that reads map.
 /// </para>
 /// </remarks>
 internal static class SpeedMemoryHarness

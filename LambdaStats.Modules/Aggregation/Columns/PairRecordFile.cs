@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -10,12 +10,13 @@ namespace LambdaStats.Modules.Aggregation.Columns;
 /// Deleted on <see cref="Dispose"/>.
 /// </summary>
 /// <remarks>
-/// A record is the pair's number (4 bytes, little-endian), 1 + the index of the row's previous
-/// record or 0 for the first (4 bytes), and, in a file created with amounts, a double (8 bytes).
-/// Appends go to a 64 KiB buffer that is written when full, so an append costs no system call and
-/// allocates nothing. Reads take records that are still in that buffer from memory, and the
-/// others from a 4 KiB block of the file that stays cached between reads, because the records of
-/// a hot row often sit close together. The file contains state that a restart rebuilds from the
+/// A record is the pair's number (4 bytes), 1 + the index of the row's previous record or 0 for
+/// the first (4 bytes), and, in a file created with amounts, a double (8 bytes), in the machine's
+/// byte order. Appends go to a 64 KiB buffer that is written when full, so an append costs no
+/// system call and allocates nothing. Reads take records that are still in that buffer from
+/// memory, and the others from a read-only memory mapping of the written part of the file,
+/// renewed when a read needs a record written since. A row's records sit far apart in the file, so a
+/// mapping costs one page fault per page where a read of the file would cost one system call per record. The file contains state that a restart rebuilds from the
 /// event store, so it is never synced. Not thread-safe, so the speed buffer's lock covers every call.
 /// NOTE: a write that fails (a disk that fills up) throws from <see cref="SpeedBuffer.Add"/> after
 /// the events were stored, so the buffer misses them until the batch covers their hour or a
@@ -26,8 +27,6 @@ internal sealed class PairRecordFile : IDisposable
 {
     private const int BufferSize = 64 * 1024;
 
-    // One page: the records of a row that is not hot sit far apart, and each costs one read of this size.
-    private const int ReadBlockSize = 4096;
 
     private readonly SafeFileHandle handle;
     private readonly int recordSize;
@@ -35,10 +34,10 @@ internal sealed class PairRecordFile : IDisposable
     private int bufferedBytes;
     private long writtenRecords;
 
-    // Records of the file from readBlockFirst on, read by LoadBlock; allocated by the first read of the file.
-    private byte[] readBlock = [];
-    private long readBlockFirst;
-    private int readBlockRecords;
+    // A read-only mapping of the first mappedRecords records, made by the first read that needs a record past it.
+    private MemoryMappedFile? map;
+    private MemoryMappedViewAccessor? view;
+    private long mappedRecords;
 
     // Per row: 1 + the index of its last record, or 0 when it has none.
     private uint[] rowLast = [];
@@ -97,11 +96,11 @@ internal sealed class PairRecordFile : IDisposable
         }
 
         var record = writeBuffer.AsSpan(bufferedBytes, recordSize);
-        BinaryPrimitives.WriteInt32LittleEndian(record, number);
-        BinaryPrimitives.WriteUInt32LittleEndian(record[4..], rowLast[row]);
+        MemoryMarshal.Write(record, in number);
+        MemoryMarshal.Write(record[4..], in rowLast[row]);
         if (recordSize == 16)
         {
-            BinaryPrimitives.WriteDoubleLittleEndian(record[8..], amount);
+            MemoryMarshal.Write(record[8..], in amount);
         }
 
         bufferedBytes += recordSize;
@@ -148,10 +147,9 @@ internal sealed class PairRecordFile : IDisposable
         // The chain runs from the row's last record back to its first.
         for (var link = rowLast[row]; link != 0;)
         {
-            var record = ReadRecord(link - 1);
-            rowNumbers.Add(BinaryPrimitives.ReadInt32LittleEndian(record));
-            rowAmounts.Add(recordSize == 16 ? BinaryPrimitives.ReadDoubleLittleEndian(record[8..]) : 0);
-            link = BinaryPrimitives.ReadUInt32LittleEndian(record[4..]);
+            ReadRecord(link - 1, out var number, out link, out var amount);
+            rowNumbers.Add(number);
+            rowAmounts.Add(amount);
         }
 
         rowNumbers.Reverse();
@@ -168,6 +166,8 @@ internal sealed class PairRecordFile : IDisposable
         }
 
         disposed = true;
+        view?.Dispose();
+        map?.Dispose();
         handle.Dispose();
         File.Delete(Path);
     }
@@ -179,48 +179,40 @@ internal sealed class PairRecordFile : IDisposable
         bufferedBytes = 0;
     }
 
-    private ReadOnlySpan<byte> ReadRecord(long index)
+    private void ReadRecord(long index, out int number, out uint link, out double amount)
     {
         if (index >= writtenRecords)
         {
-            return writeBuffer.AsSpan((int)(index - writtenRecords) * recordSize, recordSize);
+            var record = writeBuffer.AsSpan((int)(index - writtenRecords) * recordSize, recordSize);
+            number = MemoryMarshal.Read<int>(record);
+            link = MemoryMarshal.Read<uint>(record[4..]);
+            amount = recordSize == 16 ? MemoryMarshal.Read<double>(record[8..]) : 0;
+            return;
         }
 
-        if (index < readBlockFirst || index >= readBlockFirst + readBlockRecords)
+        if (index >= mappedRecords)
         {
-            LoadBlock(index);
+            MapWrittenRecords();
         }
 
-        return readBlock.AsSpan((int)(index - readBlockFirst) * recordSize, recordSize);
+        var offset = index * recordSize;
+        number = view!.ReadInt32(offset);
+        link = view.ReadUInt32(offset + 4);
+        amount = recordSize == 16 ? view.ReadDouble(offset + 8) : 0;
     }
 
-    /// <summary>Reads the aligned block of the file that contains record <paramref name="index"/>.</summary>
-    private void LoadBlock(long index)
+    /// <summary>Maps the written part of the file for reading, in place of a smaller earlier mapping.</summary>
+    private void MapWrittenRecords()
     {
-        if (readBlock.Length == 0)
-        {
-            readBlock = new byte[ReadBlockSize];
-        }
+        view?.Dispose();
+        map?.Dispose();
+        view = null;
+        map = null;
+        mappedRecords = 0;
 
-        var recordsPerBlock = ReadBlockSize / recordSize;
-        var first = index / recordsPerBlock * recordsPerBlock;
-        var count = (int)Math.Min(recordsPerBlock, writtenRecords - first);
-        var block = readBlock.AsSpan(0, count * recordSize);
-
-        // Invalidate first, so that a failed read leaves no partly read block behind.
-        readBlockRecords = 0;
-        for (var done = 0; done < block.Length;)
-        {
-            var read = RandomAccess.Read(handle, block[done..], (first * recordSize) + done);
-            if (read == 0)
-            {
-                throw new EndOfStreamException($"The scratch file '{Path}' ended at byte {(first * recordSize) + done}, before its record {index}.");
-            }
-
-            done += read;
-        }
-
-        readBlockFirst = first;
-        readBlockRecords = count;
+        var length = writtenRecords * recordSize;
+        map = MemoryMappedFile.CreateFromFile(handle, null, length, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+        view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+        mappedRecords = writtenRecords;
     }
 }
