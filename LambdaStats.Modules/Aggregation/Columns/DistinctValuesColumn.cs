@@ -18,8 +18,8 @@ namespace LambdaStats.Modules.Aggregation.Columns;
 /// <para>
 /// With a <see cref="PairScratch"/>, the column moves its pairs to a scratch file once it has
 /// <see cref="PairScratch.PairsInMemory"/> of them, and appends a record there for every later
-/// event. It then keeps in memory the value numbering, 4 bytes per row and a small cache of the
-/// last pairs appended. The file may hold a pair several times: a read drops the repeats, and
+/// event. It then keeps in memory the value numbering, 4 bytes per row, a 64 KiB write buffer and a 64 KiB cache of
+/// the last pairs appended. The file may hold a pair several times: a read drops the repeats, and
 /// rewrites a row whose records are mostly repeats.
 /// </para>
 /// </remarks>
@@ -280,7 +280,7 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
             slot = key;
         }
 
-        /// <summary>Returns the distinct value numbers of <paramref name="row"/>, valid until the next call.</summary>
+        /// <summary>Reads the distinct value numbers of <paramref name="row"/> and returns them, valid until the next call.</summary>
         /// <remarks>
         /// A row whose records are more than twice its values, plus 16, gets a new chain of one record
         /// per value, so the next read of a row with many repeats reads only its values and the events since.

@@ -19,7 +19,7 @@ namespace LambdaStats.Modules.Aggregation.Columns;
 /// <para>
 /// With a <see cref="PairScratch"/>, the column moves its pairs to a scratch file once it has
 /// <see cref="PairScratch.PairsInMemory"/> of them, and appends a record with the amount there for
-/// every later event. It then keeps in memory only the group numbering and 4 bytes per row. A
+/// every later event. It then keeps in memory the group numbering, 4 bytes per row and a 64 KiB write buffer. A
 /// read replays the row's records in event order: each group's sum starts at 0.0 and adds the
 /// amounts in that order, and the groups come in the order of their first record. The spill
 /// writes one record per pair with its sum, which replays to the same bits because a sum is
