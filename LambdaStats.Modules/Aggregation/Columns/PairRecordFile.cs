@@ -15,9 +15,10 @@ namespace LambdaStats.Modules.Aggregation.Columns;
 /// byte order. Appends go to a 64 KiB buffer that is written when full, so an append costs no
 /// system call and allocates nothing. Reads take records that are still in that buffer from
 /// memory, and the others from a read-only memory mapping of the written part of the file,
-/// renewed when a read needs a record written since. A row's records sit far apart in the file, so a
-/// mapping costs one page fault per page where a read of the file would cost one system call per record. The file contains state that a restart rebuilds from the
-/// event store, so it is never synced. Not thread-safe, so the speed buffer's lock covers every call.
+/// renewed when a read needs a record written since. A row's records can sit far apart in the
+/// file, and the mapping reads each without a system call. The file contains state that a restart
+/// rebuilds from the event store, so it is never synced. Not thread-safe, so the speed buffer's
+/// lock covers every call.
 /// NOTE: a write that fails (a disk that fills up) throws from <see cref="SpeedBuffer.Add"/> after
 /// the events were stored, so the buffer misses them until the batch covers their hour or a
 /// restart rebuilds it. The records that were not written stay in the write buffer and are written
@@ -26,7 +27,6 @@ namespace LambdaStats.Modules.Aggregation.Columns;
 internal sealed class PairRecordFile : IDisposable
 {
     private const int BufferSize = 64 * 1024;
-
 
     private readonly SafeFileHandle handle;
     private readonly int recordSize;
