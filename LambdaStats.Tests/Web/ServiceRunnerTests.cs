@@ -80,6 +80,20 @@ public sealed class ServiceRunnerTests
         }
     }
 
+    [TestCase("Aggregations:0:speedLayer", "yes")]
+    [TestCase("Aggregations:0:outputs:2:precision", "high")]
+    public async Task Run_WrongTypeInCatalogue_StopsBeforeDatabases(string key, string value)
+    {
+        var (exitCode, output) = await RunAsync((key, value));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
+            Assert.That(output, Does.StartWith($"LambdaStats could not start: Failed to convert configuration value '{value}' at '{key}'").IgnoreCase);
+            Assert.That(File.Exists(Path.Combine(dataDirectory, "events.db")), Is.False, "the catalogue is read before any database opens");
+        }
+    }
+
     [Test]
     public async Task Run_InvalidCron_PrintsParserReason()
     {
