@@ -120,7 +120,7 @@ internal sealed partial class BatchRunner(
                         : await store.GetHoursWithEventsAsync(definition.EventType, UtcHour.MinValue, from, frontier.Sequence, sequence, cancellationToken).ConfigureAwait(false);
                     var rewritten = late.Union(request.RecomputedHoursBefore(from)).Order().ToList();
                     var newHours = await store.GetHoursWithEventsAsync(definition.EventType, from, to, 0, sequence, cancellationToken).ConfigureAwait(false);
-                    var plan = new RunPlan(definition, frontier, to, sequence, rewritten, newHours);
+                    var plan = new RunPlan(request.Describe(), definition, frontier, to, sequence, rewritten, newHours);
                     await publisher.Publish(new BatchStarting(definition.Name, from, to, sequence, rewritten), cancellationToken).ConfigureAwait(false);
                     plans.Add(plan);
                 }
@@ -317,7 +317,7 @@ internal sealed partial class BatchRunner(
             await views.CommitAsync(definition, hours, days, frontier, cancellationToken).ConfigureAwait(false);
             await publisher.Publish(new BatchCompleted(definition.Name, frontier, hours), CancellationToken.None).ConfigureAwait(false);
 
-            Log.AggregationCompleted(logger, definition.Name, plan.NewHours.Count, plan.RewrittenHours.Count, frontier.Watermark.Start, frontier.Sequence);
+            Log.AggregationCompleted(logger, definition.Name, plan.Run, plan.NewHours.Count, plan.RewrittenHours.Count, frontier.Watermark.Start, frontier.Sequence);
             return new AggregationRunSummary(definition.Name, frontier.Watermark, hours.Count, null);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -333,7 +333,7 @@ internal sealed partial class BatchRunner(
 
     private async Task<AggregationRunSummary> FailAsync(RunPlan plan, Exception exception)
     {
-        Log.AggregationFailed(logger, exception, plan.Definition.Name, plan.Frontier.Watermark.Start, plan.To.Start);
+        Log.AggregationFailed(logger, exception, plan.Definition.Name, plan.Run, plan.Frontier.Watermark.Start, plan.To.Start);
         await publisher.Publish(new BatchFailed(plan.Definition.Name, exception.Message), CancellationToken.None).ConfigureAwait(false);
         return new AggregationRunSummary(plan.Definition.Name, plan.Frontier.IsInitial ? null : plan.Frontier.Watermark, 0, exception.Message);
     }
@@ -386,7 +386,9 @@ internal sealed partial class BatchRunner(
         }
     }
 
+    /// <param name="Run">The run's name in logs, from <see cref="BatchRunRequest.Describe"/>.</param>
     private sealed record RunPlan(
+        string Run,
         AggregationDefinition Definition,
         BatchFrontier Frontier,
         UtcHour To,
@@ -402,11 +404,11 @@ internal sealed partial class BatchRunner(
         [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{Run} completed up to {End:yyyy-MM-dd'T'HH:mm:sszzz}: {BucketCount} hours written, {FailedCount} aggregations failed")]
         public static partial void HourlyRunCompleted(ILogger logger, string run, DateTimeOffset end, int bucketCount, int failedCount);
 
-        [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Batch of {Aggregation} committed {NewHourCount} new hours and rewrote {RewrittenHourCount} earlier hours (late events or a recompute); watermark {Watermark:yyyy-MM-dd'T'HH:mm:sszzz}, sequence {Sequence}")]
-        public static partial void AggregationCompleted(ILogger logger, string aggregation, int newHourCount, int rewrittenHourCount, DateTimeOffset watermark, long sequence);
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Batch of {Aggregation} ({Run}) committed {NewHourCount} new hours and rewrote {RewrittenHourCount} earlier hours (for late events or a recompute; an hour left without events loses its rows); watermark {Watermark:yyyy-MM-dd'T'HH:mm:sszzz}, sequence {Sequence}")]
+        public static partial void AggregationCompleted(ILogger logger, string aggregation, string run, int newHourCount, int rewrittenHourCount, DateTimeOffset watermark, long sequence);
 
-        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Batch of {Aggregation} failed for hours from {From:yyyy-MM-dd'T'HH:mm:sszzz} to {To:yyyy-MM-dd'T'HH:mm:sszzz}; the speed layer keeps its buffers and the next run retries")]
-        public static partial void AggregationFailed(ILogger logger, Exception exception, string aggregation, DateTimeOffset from, DateTimeOffset to);
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Batch of {Aggregation} ({Run}) failed for hours from {From:yyyy-MM-dd'T'HH:mm:sszzz} to {To:yyyy-MM-dd'T'HH:mm:sszzz}; the speed layer keeps its buffers and the next run retries")]
+        public static partial void AggregationFailed(ILogger logger, Exception exception, string aggregation, string run, DateTimeOffset from, DateTimeOffset to);
 
         [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Daily views of {Aggregation} built for {DayCount} days; daily watermark {DailyWatermark:yyyy-MM-dd'T'HH:mm:sszzz}")]
         public static partial void DailyCompleted(ILogger logger, string aggregation, int dayCount, DateTimeOffset dailyWatermark);
