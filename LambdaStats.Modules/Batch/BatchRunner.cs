@@ -181,7 +181,7 @@ internal sealed partial class BatchRunner(
 
     /// <summary>
     /// Whether the run reads each hour once per event type: when
-    /// <see cref="BatchOptions.ReadHourPerEventType"/> asks for it, or when the run covers more
+    /// <see cref="BatchOptions.ReadHourPerEventType"/> is set, or when the run covers more
     /// newly stored events than <see cref="BatchOptions.ReadHourPerEventTypeAboveEvents"/>. The
     /// sequences stored since the earliest frontier of the run count those events without a
     /// query.
