@@ -69,6 +69,36 @@ public sealed class SqliteHourScanTests
         }
     }
 
+    [TestCase("chosen")]
+    [TestCase(nameof(ScanPath.ByRowid))]
+    [TestCase(nameof(ScanPath.ByIndex))]
+    public async Task ScanHour_HubFilter_KeepsOnlyThoseHubs(string path)
+    {
+        var random = new Random(7);
+        var maxSequence = await RandomHourEvents.AppendAsync(store, Hour, Types, random);
+        var fields = Enum.GetValues<EventField>();
+        var all = await ScanHourAsync(Types, fields, maxSequence, null);
+        var hubs = all.Select(e => e.HubId).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var kept = hubs.Where((_, i) => i % 2 == 0).ToHashSet(StringComparer.Ordinal);
+
+        var filtered = new List<LambdaEvent>();
+        var scan = path == "chosen"
+            ? store.ScanHourAsync(Hour, Types, fields, maxSequence, kept.Contains, CancellationToken.None)
+            : store.ScanHourAsync(Hour, Types, fields, maxSequence, kept.Contains, Enum.Parse<ScanPath>(path), CancellationToken.None);
+        await foreach (var e in scan)
+        {
+            filtered.Add(e);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(hubs, Has.Length.GreaterThan(1), "the random hour has several hubs");
+            Assert.That(
+                filtered.Select(e => Describe(e, fields)),
+                Is.EquivalentTo(all.Where(e => kept.Contains(e.HubId)).Select(e => Describe(e, fields))));
+        }
+    }
+
     [Test]
     public async Task ScanHour_FieldsNotRequested_LeftEmpty()
     {

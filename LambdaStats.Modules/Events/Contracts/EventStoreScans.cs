@@ -26,4 +26,22 @@ public static class EventStoreScans
             }
         }
     }
+
+    /// <summary>
+    /// Returns the events of <paramref name="scan"/> whose hub <paramref name="includeHub"/>
+    /// accepts. It is the default of the hub-filtered <see cref="IEventStore.ScanHourAsync(UtcHour, IReadOnlyCollection{EventType}, IReadOnlyCollection{EventField}, long, Func{string, bool}, CancellationToken)"/>.
+    /// </summary>
+    public static async IAsyncEnumerable<LambdaEvent> WhereHubAsync(
+        IAsyncEnumerable<LambdaEvent> scan,
+        Func<string, bool> includeHub,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var e in scan.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (includeHub(e.HubId))
+            {
+                yield return e;
+            }
+        }
+    }
 }

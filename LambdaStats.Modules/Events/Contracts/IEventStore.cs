@@ -50,6 +50,20 @@ public interface IEventStore
         EventStoreScans.ScanHourByTypeAsync(this, hour, types, upToSequence, cancellationToken);
 
     /// <summary>
+    /// Streams the events of the other overload whose hub <paramref name="includeHub"/> accepts,
+    /// for a batch that computes an hour in slices of hubs. A store may test the hub before it
+    /// decodes the rest of an event. The default filters the other overload's events.
+    /// </summary>
+    IAsyncEnumerable<LambdaEvent> ScanHourAsync(
+        UtcHour hour,
+        IReadOnlyCollection<EventType> types,
+        IReadOnlyCollection<EventField> fields,
+        long upToSequence,
+        Func<string, bool> includeHub,
+        CancellationToken cancellationToken) =>
+        EventStoreScans.WhereHubAsync(ScanHourAsync(hour, types, fields, upToSequence, cancellationToken), includeHub, cancellationToken);
+
+    /// <summary>
     /// Returns, in ascending order, the hours in [<paramref name="from"/>, <paramref name="to"/>)
     /// that hold at least one event of <paramref name="type"/> whose sequence is in
     /// (<paramref name="afterSequence"/>, <paramref name="upToSequence"/>].

@@ -247,7 +247,16 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         IReadOnlyCollection<EventField> fields,
         long upToSequence,
         CancellationToken cancellationToken) =>
-        SqliteHourScan.ReadAsync(database, hour, types, fields, upToSequence, null, cancellationToken);
+        SqliteHourScan.ReadAsync(database, hour, types, fields, upToSequence, null, null, cancellationToken);
+
+    public IAsyncEnumerable<LambdaEvent> ScanHourAsync(
+        UtcHour hour,
+        IReadOnlyCollection<EventType> types,
+        IReadOnlyCollection<EventField> fields,
+        long upToSequence,
+        Func<string, bool> includeHub,
+        CancellationToken cancellationToken) =>
+        SqliteHourScan.ReadAsync(database, hour, types, fields, upToSequence, includeHub, null, cancellationToken);
 
     /// <summary>Returns the same events as the public overload, read the way <paramref name="path"/> selects.</summary>
     internal IAsyncEnumerable<LambdaEvent> ScanHourAsync(
@@ -257,7 +266,18 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         long upToSequence,
         SqliteHourScan.Path path,
         CancellationToken cancellationToken) =>
-        SqliteHourScan.ReadAsync(database, hour, types, fields, upToSequence, path, cancellationToken);
+        SqliteHourScan.ReadAsync(database, hour, types, fields, upToSequence, null, path, cancellationToken);
+
+    /// <summary>Returns the same events as the hub-filtered public overload, read the way <paramref name="path"/> selects.</summary>
+    internal IAsyncEnumerable<LambdaEvent> ScanHourAsync(
+        UtcHour hour,
+        IReadOnlyCollection<EventType> types,
+        IReadOnlyCollection<EventField> fields,
+        long upToSequence,
+        Func<string, bool> includeHub,
+        SqliteHourScan.Path path,
+        CancellationToken cancellationToken) =>
+        SqliteHourScan.ReadAsync(database, hour, types, fields, upToSequence, includeHub, path, cancellationToken);
 
     public Task<IReadOnlyList<UtcHour>> GetHoursWithEventsAsync(
         EventType type,

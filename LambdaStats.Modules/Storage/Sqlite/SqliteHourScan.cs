@@ -85,13 +85,19 @@ internal static class SqliteHourScan
     /// <summary>The statement of the index path for <paramref name="fields"/>.</summary>
     internal static string IndexSql(IReadOnlyCollection<EventField> fields) => new ColumnMap(fields).Select(IndexClauses);
 
-    /// <summary>Streams the hour's events of <paramref name="types"/>. A <paramref name="forcedPath"/>, which tests set, overrides the choice.</summary>
+    /// <summary>
+    /// Streams the hour's events of <paramref name="types"/>, of the hubs that
+    /// <paramref name="includeHub"/> accepts when it is set. A <paramref name="forcedPath"/>,
+    /// which tests set, overrides the choice.
+    /// </summary>
+    /// <remarks>The hub is tested before any other text of the row is decoded.</remarks>
     public static async IAsyncEnumerable<LambdaEvent> ReadAsync(
         SqliteDatabase database,
         UtcHour hour,
         IReadOnlyCollection<EventType> types,
         IReadOnlyCollection<EventField> fields,
         long upToSequence,
+        Func<string, bool>? includeHub,
         Path? forcedPath,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -128,7 +134,7 @@ internal static class SqliteHourScan
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var type = statement.GetInt64(0);
-                if (type >= 0 && type < isRequested.Length && isRequested[type])
+                if (type >= 0 && type < isRequested.Length && isRequested[type] && Includes(statement, strings, includeHub))
                 {
                     yield return columns.Read(statement, strings);
                 }
@@ -146,7 +152,10 @@ internal static class SqliteHourScan
                 while (statement.Step())
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    yield return columns.Read(statement, strings);
+                    if (Includes(statement, strings, includeHub))
+                    {
+                        yield return columns.Read(statement, strings);
+                    }
                 }
             }
         }
@@ -154,6 +163,10 @@ internal static class SqliteHourScan
         // IEventStore returns IAsyncEnumerable, so this is an async iterator, but SQLite reads here are synchronous.
         await Task.CompletedTask.ConfigureAwait(false);
     }
+
+    /// <summary>Whether the current row's hub, in the third column, passes <paramref name="includeHub"/>; the pool keeps the hub for the row's event.</summary>
+    private static bool Includes(SqliteRawStatement row, Utf8StringPool strings, Func<string, bool>? includeHub) =>
+        includeHub is null || includeHub(strings.Get(row.GetBytes(2)));
 
     /// <summary>Returns the lowest and highest sequence of the hour's events of <paramref name="types"/>, or an empty range (highest below lowest) when it has none.</summary>
     private static (long Lowest, long Highest) FindRange(Microsoft.Data.Sqlite.SqliteConnection connection, EventType[] types, UtcHour hour, long upToSequence)
