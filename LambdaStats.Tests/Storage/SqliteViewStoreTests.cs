@@ -104,6 +104,62 @@ public sealed class SqliteViewStoreTests
     }
 
     [Test]
+    public async Task WriteHourPart_SlicesThenCommit_AddUp()
+    {
+        var watermark = Hour.AddHours(-1);
+        await CommitAsync(MediaOpens, [], [], new BatchFrontier(watermark, 1, Day));
+        await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-1"), Row(3))), replace: true, CancellationToken.None);
+        await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-2", "m-1"), Row(5))), replace: false, CancellationToken.None);
+        var frontierBetween = await store.GetFrontierAsync(MediaOpens.ViewId, CancellationToken.None);
+        await CommitAsync(MediaOpens, [], [], new BatchFrontier(Hour.Next, 2, Day));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(frontierBetween.Watermark, Is.EqualTo(watermark), "a part leaves the frontier");
+            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=3" }));
+            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-2"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-2|m-1=5" }));
+        }
+    }
+
+    [Test]
+    public async Task WriteHourPart_Replace_DropsEarlierParts()
+    {
+        await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-1"), Row(3))), replace: true, CancellationToken.None);
+        await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-2", "m-1"), Row(5))), replace: false, CancellationToken.None);
+
+        // A run that stopped after these parts is followed by one that starts the hour again.
+        await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-1"), Row(4))), replace: true, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=4" }));
+            Assert.That(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-2"), Hour, Hour.Next), Is.Empty);
+        }
+    }
+
+    [Test]
+    public async Task WriteHourPart_HubWrittenTwice_Throws()
+    {
+        await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-1"), Row(3))), replace: true, CancellationToken.None);
+
+        Assert.That(
+            async () => await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-2"), Row(1))), replace: false, CancellationToken.None),
+            Throws.InstanceOf<SqliteException>());
+        Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=3" }));
+    }
+
+    [Test]
+    public async Task WriteHourPart_BeforeWatermark_Throws()
+    {
+        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(3)))], [], new BatchFrontier(Hour.Next, 1, Day));
+
+        Assert.That(
+            async () => await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-1"), Row(9))), replace: true, CancellationToken.None),
+            Throws.InvalidOperationException.With.Message.Contains("before its watermark"));
+        Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=3" }));
+    }
+
+    [Test]
     public async Task CommitAsync_SameHourTwice_ReplacesRows()
     {
         await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(3)), (Key("hub-1", "m-2"), Row(4)))], []);

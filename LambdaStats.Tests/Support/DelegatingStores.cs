@@ -13,6 +13,9 @@ internal abstract class DelegatingViewStore(IViewStore inner) : IViewStore
 
     public Task<BatchFrontier> GetFrontierAsync(string aggregation, CancellationToken cancellationToken) => inner.GetFrontierAsync(aggregation, cancellationToken);
 
+    public virtual Task WriteHourPartAsync(AggregationDefinition aggregation, BucketRows<UtcHour> rows, bool replace, CancellationToken cancellationToken) =>
+        inner.WriteHourPartAsync(aggregation, rows, replace, cancellationToken);
+
     public virtual Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken) => inner.ReadHoursAsync(aggregation, filter, from, to, cancellationToken);
 
     public Task<IReadOnlyList<KeyedRow>> ReadDaysAsync(AggregationDefinition aggregation, KeyFilter filter, UtcDay from, UtcDay to, CancellationToken cancellationToken) => inner.ReadDaysAsync(aggregation, filter, from, to, cancellationToken);

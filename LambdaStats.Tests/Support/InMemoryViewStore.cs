@@ -67,6 +67,40 @@ internal sealed class InMemoryViewStore : IViewStore
         }
     }
 
+    public Task WriteHourPartAsync(AggregationDefinition aggregation, BucketRows<UtcHour> part, bool replace, CancellationToken cancellationToken)
+    {
+        var serialised = Serialise(part.Rows);
+        lock (sync)
+        {
+            if (frontiers.TryGetValue(aggregation.ViewId, out var frontier) && part.Bucket < frontier.Watermark)
+            {
+                throw new InvalidOperationException($"Hour {part.Bucket} is before the watermark {frontier.Watermark}.");
+            }
+
+            if (replace || !hours.TryGetValue((aggregation.ViewId, part.Bucket.Index), out var stored))
+            {
+                hours[(aggregation.ViewId, part.Bucket.Index)] = serialised;
+                return Task.CompletedTask;
+            }
+
+            var storedHubs = stored.Keys.Select(key => key[0]).ToHashSet(StringComparer.Ordinal);
+            foreach (var key in serialised.Keys)
+            {
+                if (storedHubs.Contains(key[0]))
+                {
+                    throw new InvalidOperationException($"Hub {key[0]} already has rows in hour {part.Bucket}.");
+                }
+            }
+
+            foreach (var (key, row) in serialised)
+            {
+                stored.Add(key, row);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken)
     {
         if (TakeHook(ref onNextReadField) is { } hook)

@@ -157,6 +157,23 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
         }
     }
 
+    public async Task WriteHourPartAsync(AggregationDefinition aggregation, BucketRows<UtcHour> rows, bool replace, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(aggregation);
+        ArgumentNullException.ThrowIfNull(rows);
+
+        await database.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var rowCount = WriteHourPart(aggregation, rows, replace, cancellationToken);
+            SqliteStorageLog.HourPartWritten(logger, aggregation.Name, rows.Bucket.Start, replace, rowCount);
+        }
+        finally
+        {
+            database.WriteLock.Release();
+        }
+    }
+
     public Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken) =>
         Task.FromResult(ReadRows(HourlyBlocks, aggregation, filter, from.Index, to.Index, cancellationToken));
 
@@ -232,6 +249,32 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
         command.Transaction = transaction;
         command.CommandText = DropVersion1Sql;
         command.ExecuteNonQuery();
+    }
+
+    private int WriteHourPart(AggregationDefinition aggregation, BucketRows<UtcHour> rows, bool replace, CancellationToken cancellationToken)
+    {
+        var connection = database.Writer;
+        using var transaction = connection.BeginTransaction();
+        using (var frontier = new SqliteRawStatement(connection, "SELECT watermark_hour FROM frontiers WHERE aggregation = ?1;"))
+        {
+            frontier.Bind(1, aggregation.ViewId);
+            if (frontier.Step() && rows.Bucket.Index < frontier.GetInt64(0))
+            {
+                throw new InvalidOperationException(
+                    $"Hour {rows.Bucket} of aggregation '{aggregation.Name}' is before its watermark {new UtcHour(frontier.GetInt64(0))}, where readers would see a part of it; such an hour is replaced by a commit.");
+            }
+        }
+
+        var outputTypes = aggregation.Outputs.Select(output => output.CreateAccumulator().GetType()).ToArray();
+        int rowCount;
+        using (var writer = new BucketWriter(connection, HourlyBlocks, aggregation, outputTypes, new ViewBlockBuffer()))
+        {
+            rowCount = writer.Write(rows.Bucket.Index, rows.Rows, replace);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        transaction.Commit();
+        return rowCount;
     }
 
     private int Commit(
@@ -361,15 +404,24 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
         }
 
         /// <summary>Deletes the bucket's blocks, writes one block per hub of <paramref name="rows"/> and returns how many keys it wrote.</summary>
+        public int Replace(long bucket, IReadOnlyDictionary<AggregationKey, AggregateRow> rows) => Write(bucket, rows, deleteFirst: true);
+
+        /// <summary>
+        /// Writes one block per hub of <paramref name="rows"/>, after deleting the bucket's blocks
+        /// when <paramref name="deleteFirst"/> is set, and returns how many keys it wrote.
+        /// </summary>
         /// <remarks>
         /// When the rows of each hub come one after the other, as the batch gives them, it reads
         /// the rows of one hub at a time: rows made on demand, such as the batch's, then never
         /// exist all at once. Otherwise it groups every row by hub first.
         /// </remarks>
-        public int Replace(long bucket, IReadOnlyDictionary<AggregationKey, AggregateRow> rows)
+        public int Write(long bucket, IReadOnlyDictionary<AggregationKey, AggregateRow> rows, bool deleteFirst)
         {
-            delete.Bind(2, bucket);
-            delete.Execute();
+            if (deleteFirst)
+            {
+                delete.Bind(2, bucket);
+                delete.Execute();
+            }
 
             if (HubsComeInRuns(rows.Keys))
             {

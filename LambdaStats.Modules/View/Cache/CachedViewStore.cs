@@ -72,6 +72,33 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
         }
     }
 
+    /// <remarks>
+    /// Queries do not read an hour at or after the watermark, so the cache should hold no bucket
+    /// of it; the part still drops one, as a commit does, so that no stale bucket can outlive it.
+    /// </remarks>
+    public async Task WriteHourPartAsync(AggregationDefinition aggregation, BucketRows<UtcHour> rows, bool replace, CancellationToken cancellationToken)
+    {
+        var entries = EntriesOf(aggregation.ViewId);
+        lock (entries.Sync)
+        {
+            entries.Generation++;
+            Drop(entries, (BucketKind.Hour, rows.Bucket.Index));
+        }
+
+        try
+        {
+            await inner.WriteHourPartAsync(aggregation, rows, replace, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (entries.Sync)
+            {
+                Drop(entries, (BucketKind.Hour, rows.Bucket.Index));
+                entries.Generation++;
+            }
+        }
+    }
+
     public async Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken)
     {
         var rows = new List<KeyedRow>();

@@ -28,6 +28,16 @@ public interface IViewStore
         BatchFrontier frontier,
         CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Writes the rows of some hubs of one hour at or after the aggregation's watermark, durably,
+    /// and leaves the frontier as it is. Readers do not read such an hour until a later
+    /// <see cref="CommitAsync"/> moves the watermark past it. So a batch may write a large hour
+    /// in several parts. With <paramref name="replace"/>, the hour's stored rows are deleted first;
+    /// otherwise no hub of <paramref name="rows"/> may already have rows in that hour.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The hour is before the stored watermark, where readers would see it.</exception>
+    Task WriteHourPartAsync(AggregationDefinition aggregation, BucketRows<UtcHour> rows, bool replace, CancellationToken cancellationToken);
+
     /// <summary>Reads the hourly rows of [<paramref name="from"/>, <paramref name="to"/>) that match <paramref name="filter"/>.</summary>
     Task<IReadOnlyList<KeyedRow>> ReadHoursAsync(AggregationDefinition aggregation, KeyFilter filter, UtcHour from, UtcHour to, CancellationToken cancellationToken);
 
