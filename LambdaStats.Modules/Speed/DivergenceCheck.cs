@@ -43,7 +43,11 @@ internal sealed partial class DivergenceCheck : IDisposable
     /// hour. An hour can contain hundreds of thousands of keys. Batch keys without a speed row
     /// are searched for only in the hubs whose speed rows matched fewer keys than the batch has.
     /// </remarks>
-    public int Compare(AggregationDefinition definition, UtcHour hour, ISpeedHourRows speedRows, IReadOnlyDictionary<AggregationKey, AggregateRow> batchRows)
+    /// <param name="containsHub">
+    /// The hubs that <paramref name="batchRows"/> covers, for the slice of a sliced batch run; the
+    /// speed rows of other hubs are then left to the other slices. Null: the whole hour.
+    /// </param>
+    public int Compare(AggregationDefinition definition, UtcHour hour, ISpeedHourRows speedRows, IReadOnlyDictionary<AggregationKey, AggregateRow> batchRows, Func<string, bool>? containsHub = null)
     {
         var count = 0;
         var batchKeysPerHub = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -79,7 +83,7 @@ internal sealed partial class DivergenceCheck : IDisposable
         }
 
         var otherRows = new Dictionary<AggregationKey, AggregateRow>();
-        speedRows.CopyOtherHubs(new HashSet<string>(batchKeysPerHub.Keys, StringComparer.Ordinal), otherRows);
+        speedRows.CopyOtherHubs(new HashSet<string>(batchKeysPerHub.Keys, StringComparer.Ordinal), containsHub, otherRows);
         foreach (var (key, speedRow) in otherRows)
         {
             Report(definition, hour, key, speedRow, null, ref count);

@@ -159,10 +159,33 @@ internal sealed class SpeedBuffer
             }
 
             var hour = computed.Bucket;
-            var speedRows = new SegmentedHourRows(covered.Select(segment => (SegmentedHourRows.MergeInto)((filter, destination) => segment.MergeHourInto(hour, filter, destination))).ToArray());
-            divergenceCheck!.Compare(definition, hour, speedRows, computed.Rows);
+            divergenceCheck!.Compare(definition, hour, RowsOf(covered, hour), computed.Rows);
         }
     }
+
+    /// <summary>
+    /// Compares the rows of the hubs of one slice of a new hour, which a sliced batch run wrote
+    /// before its commit, with the rows sealed at or below the run's sequence. The rest of the
+    /// hour is compared with the other slices.
+    /// </summary>
+    /// <param name="containsHub">Whether a hub belongs to the slice.</param>
+    public void CompareSlice(UtcHour hour, long sequence, Func<string, bool> containsHub, IReadOnlyDictionary<AggregationKey, AggregateRow> batchRows)
+    {
+        lock (sync)
+        {
+            if (divergenceCheck is null || !definition.SpeedLayer || hour < frontier.Watermark)
+            {
+                return;
+            }
+
+            var covered = segments.Where(segment => segment.SealedAt is { } sealedAt && sealedAt <= sequence).ToArray();
+            divergenceCheck.Compare(definition, hour, RowsOf(covered, hour), batchRows, containsHub);
+        }
+    }
+
+    private static SegmentedHourRows RowsOf(Segment[] covered, UtcHour hour) => new(
+        covered.Select(segment => (SegmentedHourRows.MergeInto)((filter, destination) => segment.MergeHourInto(hour, filter, destination))).ToArray(),
+        covered.Select(segment => (Func<string[]>)(() => segment.CopyHubs(hour))).ToArray());
 
     /// <summary>Ends a run that stopped before committing: nothing is released, the next run seals again.</summary>
     public void Fail()
@@ -362,6 +385,9 @@ internal sealed class SpeedBuffer
 
         /// <summary>Adds copies of this segment's rows of <paramref name="hour"/> that match <paramref name="filter"/>, or of all of them when it is null, merging a key already in <paramref name="destination"/>.</summary>
         /// <returns>The rows copied, and the rows this segment holds for the hour.</returns>
+        /// <summary>Returns the hubs of the keys of <paramref name="hour"/> in this segment.</summary>
+        public string[] CopyHubs(UtcHour hour) => hours.TryGetValue(hour, out var buffer) ? buffer.Rows.CopyHubs() : [];
+
         public (int Copied, int HourRowCount) MergeHourInto(UtcHour hour, KeyFilter? filter, Dictionary<AggregationKey, AggregateRow> destination)
         {
             if (!hours.TryGetValue(hour, out var buffer))

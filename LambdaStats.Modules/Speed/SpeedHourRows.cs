@@ -10,16 +10,17 @@ internal interface ISpeedHourRows
     void CopyHub(string hubId, Dictionary<AggregationKey, AggregateRow> destination);
 
     /// <summary>
-    /// Adds copies of the rows whose hub is not in <paramref name="hubIds"/> to
-    /// <paramref name="destination"/>. Called once, after <see cref="CopyHub"/> for each hub of
-    /// <paramref name="hubIds"/>.
+    /// Adds copies of the rows whose hub is not in <paramref name="hubIds"/>, and is in the slice
+    /// of <paramref name="containsHub"/> when one is given, to <paramref name="destination"/>.
+    /// Called once, after <see cref="CopyHub"/> for each hub of <paramref name="hubIds"/>.
     /// </summary>
-    void CopyOtherHubs(IReadOnlySet<string> hubIds, Dictionary<AggregationKey, AggregateRow> destination);
+    void CopyOtherHubs(IReadOnlySet<string> hubIds, Func<string, bool>? containsHub, Dictionary<AggregationKey, AggregateRow> destination);
 }
 
 /// <summary>The rows of one hour spread over the sealed segments of a speed buffer, merged key by key.</summary>
 /// <param name="segments">One function per segment that contains rows of the hour.</param>
-internal sealed class SegmentedHourRows(IReadOnlyList<SegmentedHourRows.MergeInto> segments) : ISpeedHourRows
+/// <param name="hubsOf">Per segment, in the same order, a function that returns the hubs of the hour's keys.</param>
+internal sealed class SegmentedHourRows(IReadOnlyList<SegmentedHourRows.MergeInto> segments, IReadOnlyList<Func<string[]>> hubsOf) : ISpeedHourRows
 {
     // Per segment: rows copied by CopyHub so far, and the rows the segment holds for the hour
     // (-1 until a first copy returned it).
@@ -46,11 +47,29 @@ internal sealed class SegmentedHourRows(IReadOnlyList<SegmentedHourRows.MergeInt
     }
 
     /// <remarks>
-    /// Copies a whole segment's hour only when the hubs already copied from it hold fewer rows than
-    /// the hour, which happens only when the speed layer has keys that the batch has not.
+    /// Without a slice, copies a whole segment's hour only when the hubs already copied from it
+    /// hold fewer rows than the hour, which happens only when the speed layer has keys that the
+    /// batch has not. With a slice, it lists each segment's hubs and copies those of the slice
+    /// that <paramref name="hubIds"/> lacks, one hub at a time.
     /// </remarks>
-    public void CopyOtherHubs(IReadOnlySet<string> hubIds, Dictionary<AggregationKey, AggregateRow> destination)
+    public void CopyOtherHubs(IReadOnlySet<string> hubIds, Func<string, bool>? containsHub, Dictionary<AggregationKey, AggregateRow> destination)
     {
+        if (containsHub is not null)
+        {
+            for (var i = 0; i < segments.Count; i++)
+            {
+                foreach (var hubId in hubsOf[i]())
+                {
+                    if (containsHub(hubId) && !hubIds.Contains(hubId))
+                    {
+                        segments[i](new KeyFilter(hubId), destination);
+                    }
+                }
+            }
+
+            return;
+        }
+
         for (var i = 0; i < segments.Count; i++)
         {
             if (hourRowCounts[i] >= 0 && copied[i] == hourRowCounts[i])

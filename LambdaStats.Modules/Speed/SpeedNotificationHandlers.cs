@@ -9,6 +9,7 @@ internal sealed class SpeedNotificationHandlers(SpeedLayer speed) :
     INotificationHandler<EventsStored>,
     INotificationHandler<BatchStarting>,
     INotificationHandler<BatchCompleted>,
+    INotificationHandler<BatchHourSliceComputed>,
     INotificationHandler<BatchFailed>,
     INotificationHandler<DailyViewsCompleted>
 {
@@ -27,6 +28,12 @@ internal sealed class SpeedNotificationHandlers(SpeedLayer speed) :
     public ValueTask Handle(BatchCompleted notification, CancellationToken cancellationToken)
     {
         speed.Get(notification.Aggregation).Complete(notification.Frontier, notification.ComputedHours);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask Handle(BatchHourSliceComputed notification, CancellationToken cancellationToken)
+    {
+        speed.Get(notification.Aggregation).CompareSlice(notification.Hour, notification.Sequence, notification.ContainsHub, notification.Rows);
         return ValueTask.CompletedTask;
     }
 

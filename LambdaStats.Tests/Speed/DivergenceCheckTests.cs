@@ -133,7 +133,7 @@ public sealed class DivergenceCheckTests
             speed.Received(1).CopyHub("hub-1", Arg.Any<Dictionary<AggregationKey, AggregateRow>>());
             speed.Received(1).CopyHub("hub-2", Arg.Any<Dictionary<AggregationKey, AggregateRow>>());
             speed.Received(2).CopyHub(Arg.Any<string>(), Arg.Any<Dictionary<AggregationKey, AggregateRow>>());
-            speed.Received(1).CopyOtherHubs(Arg.Is<IReadOnlySet<string>>(hubs => hubs.SetEquals(new[] { "hub-1", "hub-2" })), Arg.Any<Dictionary<AggregationKey, AggregateRow>>());
+            speed.Received(1).CopyOtherHubs(Arg.Is<IReadOnlySet<string>>(hubs => hubs.SetEquals(new[] { "hub-1", "hub-2" })), null, Arg.Any<Dictionary<AggregationKey, AggregateRow>>());
         }
     }
 
@@ -204,7 +204,7 @@ public sealed class DivergenceCheckTests
         public void CopyHub(string hubId, Dictionary<AggregationKey, AggregateRow> destination) =>
             CopyMatching(rows, key => key[0] == hubId, destination);
 
-        public void CopyOtherHubs(IReadOnlySet<string> hubIds, Dictionary<AggregationKey, AggregateRow> destination) =>
-            CopyMatching(rows, key => !hubIds.Contains(key[0]), destination);
+        public void CopyOtherHubs(IReadOnlySet<string> hubIds, Func<string, bool>? containsHub, Dictionary<AggregationKey, AggregateRow> destination) =>
+            CopyMatching(rows, key => !hubIds.Contains(key[0]) && (containsHub is null || containsHub(key[0])), destination);
     }
 }

@@ -292,6 +292,69 @@ public sealed class SpeedBufferRowsTests
     }
 
     [Test]
+    public void CompareSlice_EachSliceMatches_FindsNoDivergence()
+    {
+        var definition = Definition([EventField.HubId, EventField.MediaId]);
+        using var check = new DivergenceCheck(services.GetRequiredService<IMeterFactory>(), NullLogger<DivergenceCheck>.Instance);
+        var buffer = new SpeedBuffer(definition, check);
+        var events = RandomEvents(19, 900, hours: 1);
+        buffer.Add(events);
+        buffer.Seal(sequence: 900, rewritesFinalViews: false);
+
+        // Each slice brings the rows of its hubs only; the other hubs' speed rows are not reported.
+        foreach (var hubs in new[] { new[] { "h1" }, ["h2", "h3"] })
+        {
+            var slice = BatchRows(definition, events.Where(e => hubs.Contains(e.HubId))).Single();
+            buffer.CompareSlice(slice.Bucket, 900, hubs.Contains, slice.Rows);
+        }
+
+        Assert.That(check.Total, Is.Zero);
+        Assert.That(buffer.GetHeldHours(), Is.Not.Empty, "a slice releases nothing; the commit does");
+    }
+
+    [Test]
+    public void CompareSlice_HubMissingFromBatch_CountsSliceKeysOnly()
+    {
+        var definition = Definition([EventField.HubId, EventField.MediaId]);
+        using var check = new DivergenceCheck(services.GetRequiredService<IMeterFactory>(), NullLogger<DivergenceCheck>.Instance);
+        var buffer = new SpeedBuffer(definition, check);
+        var events = RandomEvents(20, 900, hours: 1);
+        buffer.Add(events);
+        buffer.Seal(sequence: 900, rewritesFinalViews: false);
+        var hour = UtcHour.Containing(FirstHour);
+
+        // The slice of h2 and h3 lost every event of h3: each h3 key diverges once, and h1,
+        // outside the slice, is not reported.
+        var computed = BatchRows(definition, events.Where(e => e.HubId == "h2")).Single();
+        buffer.CompareSlice(hour, 900, hub => hub is "h2" or "h3", computed.Rows);
+        var missingKeys = events.Where(e => e.HubId == "h3").Select(e => definition.KeyOf(e)).Distinct().Count();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(missingKeys, Is.GreaterThan(1));
+            Assert.That(check.Total, Is.EqualTo(missingKeys));
+        }
+    }
+
+    [Test]
+    public void CompareSlice_DifferentBatchRow_CountsOneDivergence()
+    {
+        var definition = Definition([EventField.HubId, EventField.MediaId]);
+        using var check = new DivergenceCheck(services.GetRequiredService<IMeterFactory>(), NullLogger<DivergenceCheck>.Instance);
+        var buffer = new SpeedBuffer(definition, check);
+        var events = RandomEvents(21, 600, hours: 1);
+        buffer.Add(events);
+        buffer.Seal(sequence: 600, rewritesFinalViews: false);
+
+        var first = events.First(e => e.HubId == "h1");
+        var extra = new LambdaEvent { Id = "extra", Type = EventType.PageViewed, OccurredAt = FirstHour, HubId = "h1", MediaId = first.MediaId };
+        var computed = BatchRows(definition, events.Where(e => e.HubId == "h1").Append(extra)).Single();
+        buffer.CompareSlice(computed.Bucket, 600, hub => hub == "h1", computed.Rows);
+
+        Assert.That(check.Total, Is.EqualTo(1));
+    }
+
+    [Test]
     public void Add_EventsOfOtherTypes_AreSkipped()
     {
         var definition = Definition([EventField.HubId, EventField.MediaId]);

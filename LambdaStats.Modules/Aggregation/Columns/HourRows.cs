@@ -115,6 +115,10 @@ internal sealed class HourRows
         return row is not null;
     }
 
+    /// <summary>Returns the hubs of this hour's keys: the first value of every key, once each.</summary>
+    public string[] CopyHubs() =>
+        fields.Length == 1 ? root.Rows?.Keys.ToArray() ?? [] : root.Children?.Keys.ToArray() ?? [];
+
     /// <summary>Whether some event of this hour has the key <paramref name="key"/>.</summary>
     public bool Contains(AggregationKey key) => TryFind(key, out _);
 

@@ -1,3 +1,4 @@
+using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.View.Contracts;
 using Mediator;
@@ -24,8 +25,26 @@ public sealed record BatchStarting(
 }
 
 /// <summary>Sent after the views of a run are durable and the frontier is stored.</summary>
-/// <param name="ComputedHours">The hourly views the run wrote, so the speed layer can compare them with its buffers before it releases them.</param>
+/// <param name="ComputedHours">
+/// The hourly views the commit wrote, so the speed layer can compare them with its buffers before
+/// it releases them. An hour written in slices is not among them: each
+/// <see cref="BatchHourSliceComputed"/> carried its part.
+/// </param>
 public sealed record BatchCompleted(string Aggregation, BatchFrontier Frontier, IReadOnlyList<BucketRows<UtcHour>> ComputedHours) : INotification;
+
+/// <summary>
+/// Sent by a run that writes a large new hour in slices of hubs (see
+/// <c>Batch:EventsPerHubSlice</c>), after each slice is written and before the commit that makes
+/// the hour visible, so the speed layer can compare the slice's rows with its buffers.
+/// </summary>
+/// <param name="Sequence">The run's sequence, as in <see cref="BatchStarting"/>.</param>
+/// <param name="ContainsHub">Whether a hub belongs to the slice: <see cref="Rows"/> holds every key of those hubs and no other.</param>
+public sealed record BatchHourSliceComputed(
+    string Aggregation,
+    UtcHour Hour,
+    long Sequence,
+    Func<string, bool> ContainsHub,
+    IReadOnlyDictionary<AggregationKey, AggregateRow> Rows) : INotification;
 
 /// <summary>Sent when a run started with <see cref="BatchStarting"/> stops before it commits.</summary>
 public sealed record BatchFailed(string Aggregation, string Reason) : INotification;
