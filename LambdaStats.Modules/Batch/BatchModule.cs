@@ -18,6 +18,7 @@ public static class BatchModule
             .Validate(options => !string.IsNullOrWhiteSpace(options.DailyCron), "Batch:DailyCron is empty; set a cron expression such as '10 0 * * *'.")
             .Validate(options => options.CompactHeapAboveMegabytes >= 0, "Batch:CompactHeapAboveMegabytes is negative; set 0 to turn the collection after a run off, or a size in MiB.")
             .Validate(options => options.ReadHourPerEventTypeAboveEvents >= 0, "Batch:ReadHourPerEventTypeAboveEvents is negative; set 0 to turn the switch off, or a number of events.")
+            .Validate(options => options.EventsPerHubSlice >= 0, "Batch:EventsPerHubSlice is negative; set 0 to turn slicing off, or a number of events per slice.")
             .ValidateOnStart();
         services.AddSingleton<IHeapCompactor, GcHeapCompactor>();
         services.AddSingleton<BatchRunner>();

@@ -30,6 +30,9 @@ internal sealed partial class BatchRunner(
     IOptions<BatchOptions> options,
     ILogger<BatchRunner> logger)
 {
+    /// <summary>Upper bound of the slices of one hour, whatever <see cref="BatchOptions.EventsPerHubSlice"/> gives.</summary>
+    private const int MaxHubSlices = 64;
+
     private readonly SemaphoreSlim runLock = new(1, 1);
 
     public Task<BatchRunSummary> RunHourlyAsync(CancellationToken cancellationToken) =>
@@ -147,7 +150,8 @@ internal sealed partial class BatchRunner(
     /// </summary>
     private async Task<List<AggregationRunSummary>> ExecuteInGroupsAsync(List<RunPlan> plans, CancellationToken cancellationToken)
     {
-        if (!ReadsPerEventType(plans))
+        // Slices bound the rows in memory better than reads per type do, with fewer reads.
+        if (!ReadsPerEventType(plans) || HubSlicesPerHour(plans) > 1)
         {
             return await ExecuteAsync(plans, cancellationToken).ConfigureAwait(false);
         }
@@ -222,10 +226,16 @@ internal sealed partial class BatchRunner(
             return summaries;
         }
 
+        var slices = HubSlicesPerHour(plans);
         List<BucketRows<UtcHour>>?[] hours;
         try
         {
-            hours = await ComputeHoursAsync(plans, cancellationToken).ConfigureAwait(false);
+            if (slices > 1)
+            {
+                await WriteNewHoursInSlicesAsync(plans, slices, cancellationToken).ConfigureAwait(false);
+            }
+
+            hours = await ComputeHoursAsync(plans, includeNewHours: slices == 1, cancellationToken).ConfigureAwait(false);
 
             // The await above resumes inside the call that completed the computation, whose
             // finished frames keep the rows of every plan in their locals until that call
@@ -258,7 +268,7 @@ internal sealed partial class BatchRunner(
             hours[i] = null;
             try
             {
-                summaries.Add(await CommitAsync(plans[i], planHours, cancellationToken).ConfigureAwait(false));
+                summaries.Add(await CommitAsync(plans[i], planHours, slices > 1 ? plans[i].NewHours.Count : 0, cancellationToken).ConfigureAwait(false));
             }
             catch (OperationCanceledException)
             {
@@ -275,13 +285,89 @@ internal sealed partial class BatchRunner(
         return summaries;
     }
 
-    /// <summary>Returns, for each plan, the rows of its rewritten and new hours in ascending order.</summary>
-    private async Task<List<BucketRows<UtcHour>>?[]> ComputeHoursAsync(List<RunPlan> plans, CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns, for each plan, the rows of its rewritten hours, and of its new hours when
+    /// <paramref name="includeNewHours"/> is set, in ascending order.
+    /// </summary>
+    private async Task<List<BucketRows<UtcHour>>?[]> ComputeHoursAsync(List<RunPlan> plans, bool includeNewHours, CancellationToken cancellationToken)
+    {
+        var plansByHour = PlansByHour(plans, plan => includeNewHours ? plan.RewrittenHours.Concat(plan.NewHours) : plan.RewrittenHours);
+        var hours = plans.Select(_ => (List<BucketRows<UtcHour>>?)new List<BucketRows<UtcHour>>()).ToArray();
+        foreach (var (hour, indexes) in plansByHour)
+        {
+            var definitions = indexes.Select(i => plans[i].Definition).ToArray();
+            var rows = await HourAggregator.ComputeAsync(store, definitions, hour, plans[0].Sequence, HubSlice.Whole, cancellationToken).ConfigureAwait(false);
+            for (var j = 0; j < indexes.Count; j++)
+            {
+                hours[indexes[j]]!.Add(rows[j]);
+            }
+        }
+
+        return hours;
+    }
+
+    /// <summary>
+    /// How many slices of hubs each new hour of <paramref name="plans"/> is computed in: 1 unless
+    /// the new hours hold more than <see cref="BatchOptions.EventsPerHubSlice"/> events on
+    /// average, counted from the store's sequences since the earliest frontier.
+    /// </summary>
+    private int HubSlicesPerHour(List<RunPlan> plans)
+    {
+        var eventsPerSlice = options.Value.EventsPerHubSlice;
+        var newHours = plans.SelectMany(plan => plan.NewHours).Distinct().Count();
+        if (eventsPerSlice == 0 || newHours == 0)
+        {
+            return 1;
+        }
+
+        var eventsPerHour = (plans[0].Sequence - plans.Min(plan => plan.Frontier.Sequence)) / newHours;
+        return (int)Math.Clamp((eventsPerHour + eventsPerSlice - 1) / eventsPerSlice, 1, MaxHubSlices);
+    }
+
+    /// <summary>
+    /// Computes and writes the new hours of <paramref name="plans"/>, each in
+    /// <paramref name="slices"/> slices of hubs, one slice at a time. The speed layer compares
+    /// each slice with its buffers. No reader sees these rows before each plan's commit moves its
+    /// watermark past them; a run that stops first leaves them to be replaced by the next run.
+    /// </summary>
+    private async Task WriteNewHoursInSlicesAsync(List<RunPlan> plans, int slices, CancellationToken cancellationToken)
+    {
+        foreach (var (hour, indexes) in PlansByHour(plans, plan => plan.NewHours))
+        {
+            var definitions = indexes.Select(i => plans[i].Definition).ToArray();
+            for (var s = 0; s < slices; s++)
+            {
+                var slice = new HubSlice(s, slices);
+                var rows = await HourAggregator.ComputeAsync(store, definitions, hour, plans[0].Sequence, slice, cancellationToken).ConfigureAwait(false);
+
+                // As in ExecuteAsync: without it, every later slice would run on the stack of
+                // the call that completed this one, and keep its rows alive to the end.
+                await Task.Yield();
+                for (var j = 0; j < indexes.Count; j++)
+                {
+                    var plan = plans[indexes[j]];
+                    await views.WriteHourPartAsync(plan.Definition, rows[j], replace: s == 0, cancellationToken).ConfigureAwait(false);
+                    await publisher.Publish(new BatchHourSliceComputed(plan.Definition.Name, hour, plan.Sequence, slice.Contains, rows[j].Rows), cancellationToken).ConfigureAwait(false);
+                }
+
+                // The slice's rows are garbage now, much of it in the large object heap, which
+                // only a full collection frees. Freed there, the next slice reuses that memory
+                // instead of adding its own.
+                rows = null;
+                heapCompactor.CollectInBackground();
+            }
+
+            Log.HourWrittenInSlices(logger, plans[indexes[0]].Run, hour.Start, string.Join(", ", definitions.Select(definition => definition.Name)), slices);
+        }
+    }
+
+    /// <summary>For each hour that <paramref name="hoursOf"/> gives some plan, in ascending order, the indexes of those plans.</summary>
+    private static SortedDictionary<UtcHour, List<int>> PlansByHour(List<RunPlan> plans, Func<RunPlan, IEnumerable<UtcHour>> hoursOf)
     {
         var plansByHour = new SortedDictionary<UtcHour, List<int>>();
         for (var i = 0; i < plans.Count; i++)
         {
-            foreach (var hour in plans[i].RewrittenHours.Concat(plans[i].NewHours))
+            foreach (var hour in hoursOf(plans[i]))
             {
                 if (!plansByHour.TryGetValue(hour, out var indexes))
                 {
@@ -293,21 +379,11 @@ internal sealed partial class BatchRunner(
             }
         }
 
-        var hours = plans.Select(_ => (List<BucketRows<UtcHour>>?)new List<BucketRows<UtcHour>>()).ToArray();
-        foreach (var (hour, indexes) in plansByHour)
-        {
-            var definitions = indexes.Select(i => plans[i].Definition).ToArray();
-            var rows = await HourAggregator.ComputeAsync(store, definitions, hour, plans[0].Sequence, cancellationToken).ConfigureAwait(false);
-            for (var j = 0; j < indexes.Count; j++)
-            {
-                hours[indexes[j]]!.Add(rows[j]);
-            }
-        }
-
-        return hours;
+        return plansByHour;
     }
 
-    private async Task<AggregationRunSummary> CommitAsync(RunPlan plan, List<BucketRows<UtcHour>> hours, CancellationToken cancellationToken)
+    /// <param name="slicedHours">New hours of the plan already written in slices, which the commit makes visible.</param>
+    private async Task<AggregationRunSummary> CommitAsync(RunPlan plan, List<BucketRows<UtcHour>> hours, int slicedHours, CancellationToken cancellationToken)
     {
         var definition = plan.Definition;
         try
@@ -318,7 +394,7 @@ internal sealed partial class BatchRunner(
             await publisher.Publish(new BatchCompleted(definition.Name, frontier, hours), CancellationToken.None).ConfigureAwait(false);
 
             Log.AggregationCompleted(logger, definition.Name, plan.Run, plan.NewHours.Count, plan.RewrittenHours.Count, frontier.Watermark.Start, frontier.Sequence);
-            return new AggregationRunSummary(definition.Name, frontier.Watermark, hours.Count, null);
+            return new AggregationRunSummary(definition.Name, frontier.Watermark, hours.Count + slicedHours, null);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -415,6 +491,9 @@ internal sealed partial class BatchRunner(
 
         [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "Heap compacted after the hourly batch in {DurationMilliseconds} ms: {CommittedBytes} bytes committed before; managed heap {HeapBytesBefore} to {HeapBytesAfter} bytes, working set {WorkingSetBefore} to {WorkingSetAfter} bytes")]
         public static partial void HeapCompacted(ILogger logger, double durationMilliseconds, long committedBytes, long heapBytesBefore, long heapBytesAfter, long workingSetBefore, long workingSetAfter);
+
+        [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "{Run} wrote hour {Hour:yyyy-MM-dd'T'HH:mm:sszzz} of {Aggregations} in {SliceCount} slices of hubs; the commit makes it visible")]
+        public static partial void HourWrittenInSlices(ILogger logger, string run, DateTimeOffset hour, string aggregations, int sliceCount);
 
         [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "Daily views of {Aggregation} failed; the next run retries")]
         public static partial void DailyFailed(ILogger logger, Exception exception, string aggregation);

@@ -13,6 +13,12 @@ internal interface IHeapCompactor
 
     /// <summary>Runs a blocking collection of every generation that compacts the heap, the large object heap included, and decommits the free memory.</summary>
     HeapCompaction Compact();
+
+    /// <summary>
+    /// Starts a collection of every generation that runs beside the other threads where the GC
+    /// can (a background collection), and returns without waiting for it.
+    /// </summary>
+    void CollectInBackground();
 }
 
 /// <summary>Duration of one compaction, with the managed heap and the process working set (RSS on Linux) before and after it, in bytes.</summary>
@@ -37,4 +43,6 @@ internal sealed class GcHeapCompactor(TimeProvider clock) : IHeapCompactor
         var duration = clock.GetElapsedTime(started);
         return new HeapCompaction(duration, heapBefore, GC.GetTotalMemory(forceFullCollection: false), workingSetBefore, Environment.WorkingSet);
     }
+
+    public void CollectInBackground() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);
 }

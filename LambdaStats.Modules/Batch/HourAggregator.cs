@@ -24,7 +24,8 @@ internal static class HourAggregator
 
     /// <summary>
     /// Computes the hour for several aggregations from one read of the hour's events, and returns
-    /// their rows in the order of <paramref name="definitions"/>.
+    /// their rows in the order of <paramref name="definitions"/>, for the hubs of
+    /// <paramref name="slice"/> only: the store skips the events of other hubs.
     /// </summary>
     /// <remarks>
     /// The read runs on its own thread and hands the events over in chunks to
@@ -37,6 +38,7 @@ internal static class HourAggregator
         IReadOnlyList<AggregationDefinition> definitions,
         UtcHour hour,
         long upToSequence,
+        HubSlice slice,
         CancellationToken cancellationToken)
     {
         var byType = new int[Enum.GetValues<EventType>().Max(type => (int)type) + 1][];
@@ -54,8 +56,10 @@ internal static class HourAggregator
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var scan = store.ScanHourAsync(hour, types, FieldsRead(definitions), upToSequence, stop.Token);
-        var read = Task.Run(() => ReadAsync(scan, channels, stop.Token), CancellationToken.None);
+        var scan = slice.Count == 1
+            ? store.ScanHourAsync(hour, types, FieldsRead(definitions), upToSequence, stop.Token)
+            : store.ScanHourAsync(hour, types, FieldsRead(definitions), upToSequence, slice.Contains, stop.Token);
+        var read = Task.Run(() => ReadAsync(scan, slice, channels, stop.Token), CancellationToken.None);
         var parts = channels.Select(channel => Task.Run(
             async () =>
             {
@@ -87,14 +91,17 @@ internal static class HourAggregator
         var rows = new BucketRows<UtcHour>[definitions.Count];
         for (var i = 0; i < rows.Length; i++)
         {
-            rows[i] = new BucketRows<UtcHour>(hour, new HubPartitionedRows(parts.Select(part => new HourRowsDictionary(part.Result[i])).ToArray()));
+            rows[i] = new BucketRows<UtcHour>(hour, new HubPartitionedRows(slice, parts.Select(part => new HourRowsDictionary(part.Result[i])).ToArray()));
         }
 
         return rows;
     }
 
-    /// <summary>Hands the events of <paramref name="scan"/> to the channel of their hub's part, then completes every channel, with the error if the read failed.</summary>
-    private static async Task ReadAsync(IAsyncEnumerable<LambdaEvent> scan, Channel<LambdaEvent[]>[] channels, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hands the events of <paramref name="scan"/>, all of hubs of <paramref name="slice"/>, to the
+    /// channel of their hub's part, then completes every channel, with the error if the read failed.
+    /// </summary>
+    private static async Task ReadAsync(IAsyncEnumerable<LambdaEvent> scan, HubSlice slice, Channel<LambdaEvent[]>[] channels, CancellationToken cancellationToken)
     {
         try
         {
@@ -107,7 +114,7 @@ internal static class HourAggregator
 
             await foreach (var e in scan.ConfigureAwait(false))
             {
-                var p = HubPartitionedRows.PartOf(e.HubId, channels.Length);
+                var p = slice.PartOf(e.HubId, channels.Length);
                 chunks[p][counts[p]++] = e;
                 if (counts[p] == ChunkSize)
                 {

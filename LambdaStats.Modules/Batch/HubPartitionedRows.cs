@@ -9,11 +9,12 @@ namespace LambdaStats.Modules.Batch;
 /// Reads them as one dictionary without copying them into one.
 /// </summary>
 /// <remarks>
-/// Every key starts with its hub, so a key lies in the part that <see cref="PartOf"/> gives its hub.
+/// Every key starts with its hub, so a key lies in the part that <see cref="HubSlice.PartOf"/> gives its hub.
 /// Enumeration goes part after part, so the keys of one hub come one after the other when they
 /// do in their part.
 /// </remarks>
-internal sealed class HubPartitionedRows(IReadOnlyDictionary<AggregationKey, AggregateRow>[] parts) : IReadOnlyDictionary<AggregationKey, AggregateRow>
+/// <param name="slice">The slice whose hubs the parts hold.</param>
+internal sealed class HubPartitionedRows(HubSlice slice, IReadOnlyDictionary<AggregationKey, AggregateRow>[] parts) : IReadOnlyDictionary<AggregationKey, AggregateRow>
 {
     public int Count => parts.Sum(part => part.Count);
 
@@ -23,20 +24,17 @@ internal sealed class HubPartitionedRows(IReadOnlyDictionary<AggregationKey, Agg
 
     public AggregateRow this[AggregationKey key] => TryGetValue(key, out var row) ? row : throw new KeyNotFoundException($"Row not found for key {key}.");
 
-    /// <summary>The part that contains the keys of <paramref name="hubId"/>, out of <paramref name="partCount"/>.</summary>
-    public static int PartOf(string hubId, int partCount) => (int)(unchecked((uint)hubId.GetHashCode()) % (uint)partCount);
-
-    public bool ContainsKey(AggregationKey key) => key.Count > 0 && parts[PartOf(key[0], parts.Length)].ContainsKey(key);
+    public bool ContainsKey(AggregationKey key) => key.Count > 0 && slice.Contains(key[0]) && parts[slice.PartOf(key[0], parts.Length)].ContainsKey(key);
 
     public bool TryGetValue(AggregationKey key, [MaybeNullWhen(false)] out AggregateRow value)
     {
-        if (key.Count == 0)
+        if (key.Count == 0 || !slice.Contains(key[0]))
         {
             value = null;
             return false;
         }
 
-        return parts[PartOf(key[0], parts.Length)].TryGetValue(key, out value);
+        return parts[slice.PartOf(key[0], parts.Length)].TryGetValue(key, out value);
     }
 
     public IEnumerator<KeyValuePair<AggregationKey, AggregateRow>> GetEnumerator() => parts.SelectMany(part => part).GetEnumerator();

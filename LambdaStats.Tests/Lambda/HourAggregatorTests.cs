@@ -60,7 +60,7 @@ public sealed class HourAggregatorTests
             var maxSequence = await RandomHourEvents.AppendAsync(store, Hour, Types, random);
             var upTo = seed % 2 == 0 ? maxSequence : random.Next(1, (int)maxSequence);
 
-            var computed = await HourAggregator.ComputeAsync(store, Definitions, Hour, upTo, CancellationToken.None);
+            var computed = await HourAggregator.ComputeAsync(store, Definitions, Hour, upTo, HubSlice.Whole, CancellationToken.None);
 
             for (var i = 0; i < Definitions.Length; i++)
             {
@@ -86,7 +86,7 @@ public sealed class HourAggregatorTests
         await store.AppendAsync([new LambdaEvent { Id = "a", Type = EventType.MediaOpened, OccurredAt = Hour.Start, HubId = "hub-1" }], CancellationToken.None);
 
         Assert.That(
-            async () => await HourAggregator.ComputeAsync(store, Definitions, Hour, 1, CancellationToken.None),
+            async () => await HourAggregator.ComputeAsync(store, Definitions, Hour, 1, HubSlice.Whole, CancellationToken.None),
             Throws.InvalidOperationException.With.Message.EqualTo("disk gone"));
     }
 
@@ -100,7 +100,7 @@ public sealed class HourAggregatorTests
             .ToList();
         var store = new FixedHourStore(new InMemoryEventStore(), events);
 
-        var compute = HourAggregator.ComputeAsync(store, Definitions, Hour, long.MaxValue, CancellationToken.None);
+        var compute = HourAggregator.ComputeAsync(store, Definitions, Hour, long.MaxValue, HubSlice.Whole, CancellationToken.None);
         var finished = await Task.WhenAny(compute, Task.Delay(TimeSpan.FromSeconds(30)));
 
         Assert.That(finished, Is.SameAs(compute), "the computation still runs after 30 s");

@@ -14,7 +14,6 @@ namespace LambdaStats.Tests.Lambda;
 public sealed class ReadHourPerEventTypeTests
 {
     private static readonly DateTimeOffset Start = new(2026, 8, 11, 6, 0, 0, TimeSpan.Zero);
-    private static readonly EventType[] Types = [EventType.MediaOpened, EventType.PageViewed, EventType.MediaShared, EventType.MediaDownloaded, EventType.HubVisited];
     private static readonly string[] Hubs = ["h1", "h2"];
 
     [TestCase(1)]
@@ -48,12 +47,12 @@ public sealed class ReadHourPerEventTypeTests
         await harness.StartAsync();
         var random = new Random(4);
         clock.SetUtcNow(Start.AddHours(2));
-        await harness.IngestAsync(RandomEvents(random, "first", 200, Start, hours: 2));
+        await harness.IngestAsync(MixedHourEvents.Random(random, "first", 200, Start, hours: 2, Hubs));
         await harness.RunHourlyAsync();
 
         // Late events make the next run rewrite final views, which flags a rewrite in the speed
         // layer until the run completes or fails.
-        await harness.IngestAsync(RandomEvents(random, "late", 100, Start, hours: 2));
+        await harness.IngestAsync(MixedHourEvents.Random(random, "late", 100, Start, hours: 2, Hubs));
         views.Armed = true;
         var runner = harness.Services.GetRequiredService<BatchRunner>();
 
@@ -80,45 +79,18 @@ public sealed class ReadHourPerEventTypeTests
         var random = new Random(seed);
 
         clock.SetUtcNow(Start.AddHours(4));
-        await harness.IngestAsync(RandomEvents(random, "first", 600, Start, hours: 4));
+        await harness.IngestAsync(MixedHourEvents.Random(random, "first", 600, Start, hours: 4, Hubs));
         clock.SetUtcNow(Start.AddHours(4).AddMinutes(1));
         await harness.RunHourlyAsync();
 
         clock.SetUtcNow(Start.AddHours(5));
-        await harness.IngestAsync(RandomEvents(random, "late", 200, Start, hours: 5));
+        await harness.IngestAsync(MixedHourEvents.Random(random, "late", 200, Start, hours: 5, Hubs));
         clock.SetUtcNow(Start.AddHours(5).AddMinutes(1));
         await harness.RunHourlyAsync();
 
-        var answers = new Dictionary<string, string>();
-        foreach (var definition in harness.Services.GetRequiredService<AggregationCatalog>().All.Where(definition => Types.Contains(definition.EventType)))
-        {
-            var groupBy = definition.Key.Count > 1 ? EventFields.JsonName(definition.Key[1]) : null;
-            foreach (var hub in Hubs)
-            {
-                var answer = await harness.QueryAsync(definition.Name, hub, Start, Start.AddHours(5), groupBy, bucket: SeriesBucket.Hour);
-                Assert.That(answer.Frontier.Watermark, Is.EqualTo(UtcHour.Containing(Start.AddHours(5))), $"{definition.Name} watermark");
-                answers[$"{definition.Name} {hub}"] = BruteForce.Of(answer);
-            }
-        }
-
+        var answers = await MixedHourEvents.HourlyAnswersAsync(harness, Hubs, Start, hours: 5, UtcHour.Containing(Start.AddHours(5)));
         return (answers, harness.Speed.DivergenceCount);
     }
-
-    private static LambdaEvent[] RandomEvents(Random random, string prefix, int count, DateTimeOffset from, int hours) =>
-        Enumerable.Range(0, count)
-            .Select(i => new LambdaEvent
-            {
-                Id = $"{prefix}-{i}",
-                Type = Types[random.Next(Types.Length)],
-                OccurredAt = from.AddSeconds(random.Next(hours * 3600)),
-                HubId = Hubs[random.Next(Hubs.Length)],
-                MediaId = $"m{random.Next(9)}",
-                VisitorId = $"v{random.Next(15)}",
-                Page = 1 + random.Next(6),
-                DurationSeconds = random.Next(1, 300) / 10.0,
-                Network = random.Next(2) == 0 ? "x" : "email",
-            })
-            .ToArray();
 
     /// <summary>Cancels the run's token and throws when the batch commits one aggregation, once armed.</summary>
     private sealed class CancellingViewStore(IViewStore inner, string aggregationName, CancellationTokenSource cancellation) : DelegatingViewStore(inner)

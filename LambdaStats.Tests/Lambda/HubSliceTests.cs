@@ -1,0 +1,189 @@
+using LambdaStats.Modules.Aggregation;
+using LambdaStats.Modules.Batch;
+using LambdaStats.Modules.Common;
+using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.View.Contracts;
+using LambdaStats.Tests.Storage;
+using LambdaStats.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using NSubstitute;
+
+namespace LambdaStats.Tests.Lambda;
+
+/// <summary>
+/// With <c>Batch:EventsPerHubSlice</c>, the batch computes and writes a large new hour in slices
+/// of hubs, and queries give the same answers as with one computation of the hour.
+/// </summary>
+[TestFixture]
+public sealed class HubSliceTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 8, 11, 6, 0, 0, TimeSpan.Zero);
+    private static readonly EventType[] Types = MixedHourEvents.Types;
+    private static readonly string[] Hubs = Enumerable.Range(1, 12).Select(i => $"h{i}").ToArray();
+
+    [Test]
+    public void HubSlice_EveryHub_InExactlyOneSlice()
+    {
+        var hubs = Enumerable.Range(0, 500).Select(i => $"hub-{i}").ToArray();
+        const int Count = 7;
+
+        var slicesPerHub = hubs.Select(hub => Enumerable.Range(0, Count).Count(s => new HubSlice(s, Count).Contains(hub))).ToArray();
+        var parts = hubs.Where(new HubSlice(3, Count).Contains).Select(hub => new HubSlice(3, Count).PartOf(hub, 2)).Distinct().ToArray();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(slicesPerHub, Is.All.EqualTo(1));
+            Assert.That(Enumerable.Range(0, Count).Select(s => hubs.Count(new HubSlice(s, Count).Contains)), Is.All.GreaterThan(0), "no slice is empty");
+            Assert.That(parts, Is.EquivalentTo(new[] { 0, 1 }), "the hubs of one slice still spread over both aggregating threads");
+            Assert.That(HubSlice.Whole.Contains("any hub"), Is.True);
+        }
+    }
+
+    [TestCase(1, false)]
+    [TestCase(2, false)]
+    [TestCase(3, true)]
+    [TestCase(4, true)]
+    public async Task SlicedRuns_LateEvents_SameAnswers(int seed, bool sqlite)
+    {
+        var whole = await RunAsync(seed, eventsPerHubSlice: 0, sqlite);
+        var sliced = await RunAsync(seed, eventsPerHubSlice: 20, sqlite);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(whole.SliceWrites, Is.Zero, "no slices when slicing is off");
+            Assert.That(sliced.SliceWrites, Is.GreaterThan(Types.Length * 2), "both runs wrote their new hour in slices");
+            Assert.That(sliced.Divergences, Is.Zero, "divergent keys with slices");
+            Assert.That(whole.Divergences, Is.Zero, "divergent keys without slices");
+            Assert.That(sliced.Answers.Keys, Is.EqualTo(whole.Answers.Keys));
+            foreach (var (query, answer) in whole.Answers)
+            {
+                Assert.That(sliced.Answers[query], Is.EqualTo(answer), query);
+            }
+        }
+    }
+
+    [Test]
+    public async Task SlicedRun_FailedSliceWrite_RetriesExactly()
+    {
+        using var directory = new TemporaryDirectory();
+        using var events = directory.OpenEventStore();
+        using var sqliteViews = directory.OpenViewStore();
+        var views = new SliceCountingViewStore(sqliteViews) { FailOnSliceWrite = 3 };
+        var clock = new FakeTimeProvider(Start);
+        await using var harness = new LambdaCoreHarness(events, views, clock, configuration: TestConfiguration.With(("Batch:EventsPerHubSlice", "20")));
+        await harness.StartAsync();
+        var random = new Random(5);
+        clock.SetUtcNow(Start.AddHours(2));
+        await harness.IngestAsync(MixedHourEvents.Random(random, "first", 400, Start, hours: 2, Hubs));
+        clock.SetUtcNow(Start.AddHours(2).AddMinutes(1));
+
+        var failed = await harness.RunHourlyAsync();
+        var duringFailure = await MixedHourEvents.HourlyAnswersAsync(harness, Hubs, Start, hours: 2);
+        views.FailOnSliceWrite = null;
+        var retried = await harness.RunHourlyAsync();
+        var afterRetry = await MixedHourEvents.HourlyAnswersAsync(harness, Hubs, Start, hours: 2);
+        var expected = await CleanAnswersAsync(seed: 5, eventCount: 400);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(failed.Aggregations.Count(a => a.Error is not null), Is.GreaterThan(0), "the failed slice fails its run");
+            Assert.That(retried.Aggregations.Where(a => a.Error is not null), Is.Empty, "the next run succeeds");
+            Assert.That(duringFailure, Is.EqualTo(expected), "the speed layer still answers exactly after the failure");
+            Assert.That(afterRetry, Is.EqualTo(expected), "the retry replaced the slices of the failed run, with nothing counted twice");
+            Assert.That(harness.Speed.DivergenceCount, Is.Zero);
+        }
+    }
+
+    [TestCase("0", 0)]
+    [TestCase("10", 10)]
+    [TestCase("1", 64)]
+    public async Task SlicedRun_EachSlice_CollectsInBackground(string eventsPerHubSlice, int expectedCollections)
+    {
+        var compactor = Substitute.For<IHeapCompactor>();
+        var clock = new FakeTimeProvider(Start);
+        await using var harness = new LambdaCoreHarness(
+            new InMemoryEventStore(),
+            new InMemoryViewStore(),
+            clock,
+            services => services.AddSingleton(compactor),
+            TestConfiguration.With(("Batch:EventsPerHubSlice", eventsPerHubSlice)));
+        await harness.StartAsync();
+        clock.SetUtcNow(Start.AddHours(1));
+        await harness.IngestAsync(MixedHourEvents.Random(new Random(6), "one-hour", 100, Start, hours: 1, Hubs));
+        clock.SetUtcNow(Start.AddHours(1).AddMinutes(1));
+
+        var summary = await harness.RunHourlyAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(summary.Aggregations.Where(a => a.Error is not null), Is.Empty);
+            Assert.That(summary.Aggregations.Where(a => Types.Contains(harness.Services.GetRequiredService<AggregationCatalog>().Get(a.Aggregation).EventType)).Select(a => a.BucketsWritten), Is.All.EqualTo(1), "each aggregation wrote its hour");
+
+            // 100 new events in one hour: one slice per 10 events, and at most 64 slices.
+            compactor.Received(expectedCollections).CollectInBackground();
+        }
+    }
+
+    /// <summary>
+    /// Ingests random events over four hours, runs the hourly batch, ingests late events into
+    /// those hours and events of a fifth hour, and runs it again. Returns every aggregation's
+    /// hourly series per hub from the views, by query.
+    /// </summary>
+    private static async Task<(Dictionary<string, string> Answers, long Divergences, int SliceWrites)> RunAsync(int seed, long eventsPerHubSlice, bool sqlite)
+    {
+        using var directory = new TemporaryDirectory();
+        using var sqliteEvents = sqlite ? directory.OpenEventStore() : null;
+        using var sqliteViews = sqlite ? directory.OpenViewStore() : null;
+        var views = new SliceCountingViewStore(sqliteViews is null ? new InMemoryViewStore() : sqliteViews);
+        var configuration = TestConfiguration.With(("Batch:EventsPerHubSlice", eventsPerHubSlice.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var clock = new FakeTimeProvider(Start);
+        await using var harness = new LambdaCoreHarness(sqliteEvents is null ? new InMemoryEventStore() : sqliteEvents, views, clock, configuration: configuration);
+        await harness.StartAsync();
+        var random = new Random(seed);
+
+        clock.SetUtcNow(Start.AddHours(4));
+        await harness.IngestAsync(MixedHourEvents.Random(random, "first", 600, Start, hours: 4, Hubs));
+        clock.SetUtcNow(Start.AddHours(4).AddMinutes(1));
+        await harness.RunHourlyAsync();
+
+        clock.SetUtcNow(Start.AddHours(5));
+        await harness.IngestAsync(MixedHourEvents.Random(random, "late", 300, Start, hours: 5, Hubs));
+        clock.SetUtcNow(Start.AddHours(5).AddMinutes(1));
+        await harness.RunHourlyAsync();
+
+        return (await MixedHourEvents.HourlyAnswersAsync(harness, Hubs, Start, hours: 5, UtcHour.Containing(Start.AddHours(5))), harness.Speed.DivergenceCount, views.SliceWrites);
+    }
+
+    /// <summary>The answers of a harness that ingested the same events and ran the batch once without slices.</summary>
+    private static async Task<Dictionary<string, string>> CleanAnswersAsync(int seed, int eventCount)
+    {
+        var clock = new FakeTimeProvider(Start);
+        await using var harness = new LambdaCoreHarness(new InMemoryEventStore(), new InMemoryViewStore(), clock, configuration: TestConfiguration.With(("Batch:EventsPerHubSlice", "0")));
+        await harness.StartAsync();
+        clock.SetUtcNow(Start.AddHours(2));
+        await harness.IngestAsync(MixedHourEvents.Random(new Random(seed), "first", eventCount, Start, hours: 2, Hubs));
+        clock.SetUtcNow(Start.AddHours(2).AddMinutes(1));
+        await harness.RunHourlyAsync();
+        return await MixedHourEvents.HourlyAnswersAsync(harness, Hubs, Start, hours: 2);
+    }
+
+    /// <summary>Counts the slices written, and fails the one with the given number (from 1) while <see cref="FailOnSliceWrite"/> is set.</summary>
+    private sealed class SliceCountingViewStore(IViewStore inner) : DelegatingViewStore(inner)
+    {
+        public int SliceWrites { get; private set; }
+
+        public int? FailOnSliceWrite { get; set; }
+
+        public override Task WriteHourPartAsync(AggregationDefinition aggregation, BucketRows<UtcHour> rows, bool replace, CancellationToken cancellationToken)
+        {
+            SliceWrites++;
+            if (SliceWrites == FailOnSliceWrite)
+            {
+                throw new IOException("disk full (test)");
+            }
+
+            return base.WriteHourPartAsync(aggregation, rows, replace, cancellationToken);
+        }
+    }
+}
