@@ -53,7 +53,7 @@ internal static class BatchMemoryHarness
             Console.WriteLine(FormattableString.Invariant($"before the batch, after a full collection: {before.Describe()}"));
 
             clock.Now = hour.End.AddMinutes(1);
-            using var sampler = new MemorySampler(TimeSpan.FromMilliseconds(sampleMilliseconds));
+            using var sampler = new MemorySampler(TimeSpan.FromMilliseconds(sampleMilliseconds), options.OptionalString("trace"));
             var batchClock = Stopwatch.StartNew();
             var summary = await mediator.Send(new RunHourlyBatch());
             batchClock.Stop();
@@ -113,6 +113,11 @@ internal static class BatchMemoryHarness
             settings["Batch:CompactHeapAboveMegabytes"] = megabytes;
         }
 
+        if (options.OptionalString("events-per-hub-slice") is { } eventsPerSlice)
+        {
+            settings["Batch:EventsPerHubSlice"] = eventsPerSlice;
+        }
+
         return settings;
     }
 
@@ -150,27 +155,36 @@ internal static class BatchMemoryHarness
             $"RSS {Rss / MiB:F0} MiB, managed heap {Heap / MiB:F0} MiB, committed after the last collection {Committed / MiB:F0} MiB, gen 2 collections {GC.CollectionCount(2)}");
     }
 
-    /// <summary>Samples RSS and the managed heap on its own thread and keeps the maximum of each.</summary>
+    /// <summary>
+    /// Samples RSS and the managed heap on its own thread and keeps the maximum of each. With a
+    /// trace path, it also writes every sample there as CSV, with its UTC time, to match the log lines.
+    /// </summary>
     private sealed class MemorySampler : IDisposable
     {
         private readonly TimeSpan interval;
         private readonly Thread thread;
+        private readonly StreamWriter? trace;
         private volatile bool stopping;
         private long maxRss;
         private long maxHeap;
         private int samples;
 
-        public MemorySampler(TimeSpan interval)
+        public MemorySampler(TimeSpan interval, string? tracePath)
         {
             this.interval = interval;
+            if (tracePath is not null)
+            {
+                trace = new StreamWriter(tracePath);
+                trace.WriteLine("utc,rss_mib,heap_mib,heap_after_last_gc_mib,committed_mib");
+            }
+
             thread = new Thread(Sample) { IsBackground = true, Name = "batch-memory sampler" };
             thread.Start();
         }
 
         public (long MaxRss, long MaxHeap, int Samples) StopAndReadPeak()
         {
-            stopping = true;
-            thread.Join();
+            Dispose();
             return (maxRss, maxHeap, samples);
         }
 
@@ -178,6 +192,7 @@ internal static class BatchMemoryHarness
         {
             stopping = true;
             thread.Join();
+            trace?.Dispose();
         }
 
         private void Sample()
@@ -188,6 +203,11 @@ internal static class BatchMemoryHarness
                 maxRss = Math.Max(maxRss, sample.Rss);
                 maxHeap = Math.Max(maxHeap, sample.Heap);
                 samples++;
+                if (trace is not null)
+                {
+                    var info = GC.GetGCMemoryInfo();
+                    trace.WriteLine(FormattableString.Invariant($"{DateTime.UtcNow:HH:mm:ss.fff},{sample.Rss / MiB:F0},{sample.Heap / MiB:F0},{info.HeapSizeBytes / MiB:F0},{sample.Committed / MiB:F0}"));
+                }
                 if (stopping)
                 {
                     return;

@@ -25,7 +25,12 @@ internal sealed class ModuleHost : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddLogging(logging =>
         {
-            logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "HH:mm:ss.fff ";
+                console.UseUtcTimestamp = true;
+            }).SetMinimumLevel(LogLevel.Warning);
             if (logBatchRuns)
             {
                 logging.AddFilter("LambdaStats.Modules.Batch.BatchRunner", LogLevel.Information);
