@@ -160,6 +160,7 @@ internal sealed class SpeedBuffer
 
             var hour = computed.Bucket;
             divergenceCheck!.Compare(definition, hour, RowsOf(covered, hour), computed.Rows);
+            UnmapScratchFiles(covered, hour);
         }
     }
 
@@ -180,6 +181,20 @@ internal sealed class SpeedBuffer
 
             var covered = segments.Where(segment => segment.SealedAt is { } sealedAt && sealedAt <= sequence).ToArray();
             divergenceCheck.Compare(definition, hour, RowsOf(covered, hour), batchRows, containsHub);
+            UnmapScratchFiles(covered, hour);
+        }
+    }
+
+    /// <summary>
+    /// Unmaps the scratch files of the hour after the check read its rows. A check reads every
+    /// row, so without it the whole of each file stays in the process's resident set until the
+    /// hour is released.
+    /// </summary>
+    private static void UnmapScratchFiles(Segment[] covered, UtcHour hour)
+    {
+        foreach (var segment in covered)
+        {
+            segment.UnmapScratchFiles(hour);
         }
     }
 
@@ -385,6 +400,14 @@ internal sealed class SpeedBuffer
 
         /// <summary>Adds copies of this segment's rows of <paramref name="hour"/> that match <paramref name="filter"/>, or of all of them when it is null, merging a key already in <paramref name="destination"/>.</summary>
         /// <returns>The rows copied, and the rows this segment holds for the hour.</returns>
+        public void UnmapScratchFiles(UtcHour hour)
+        {
+            if (hours.TryGetValue(hour, out var buffer))
+            {
+                buffer.Rows.UnmapScratchFiles();
+            }
+        }
+
         /// <summary>Returns the hubs of the keys of <paramref name="hour"/> in this segment.</summary>
         public string[] CopyHubs(UtcHour hour) => hours.TryGetValue(hour, out var buffer) ? buffer.Rows.CopyHubs() : [];
 

@@ -54,6 +54,34 @@ public sealed class PairRecordFileTests
     }
 
     [Test]
+    public void Unmap_ThenReadRow_MapsAgain()
+    {
+        using var file = PairRecordFile.Create(Path.Combine(directory.Path, "unmap.pairs"), withAmounts: false);
+        file.EnsureRows(2);
+
+        // 20,000 records of 8 bytes pass the 64 KiB write buffer, so reads go through the mapping.
+        for (var i = 0; i < 20_000; i++)
+        {
+            file.Append(i % 2, i, 0);
+        }
+
+        file.ReadRow(0);
+        var mappedAfterRead = file.IsMapped;
+        file.Unmap();
+        var mappedAfterUnmap = file.IsMapped;
+        var count = file.ReadRow(0);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(mappedAfterRead, Is.True, "a read of written records maps the file");
+            Assert.That(mappedAfterUnmap, Is.False);
+            Assert.That(count, Is.EqualTo(10_000));
+            Assert.That(file.RowNumbers.ToArray(), Is.EqualTo(Enumerable.Range(0, 10_000).Select(i => 2 * i).ToArray()));
+            Assert.That(file.IsMapped, Is.True, "the read after the unmap maps the file again");
+        }
+    }
+
+    [Test]
     public void ReadRow_BetweenAppends_SeesNewRecords()
     {
         using var file = PairRecordFile.Create(Path.Combine(directory.Path, "reads.pairs"), withAmounts: false);

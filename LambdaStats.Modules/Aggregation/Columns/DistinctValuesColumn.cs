@@ -147,6 +147,8 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
         spilled = null;
     }
 
+    public override void UnmapScratchFile() => spilled?.Unmap();
+
     /// <summary>Moves every pair to a new scratch file, row by row, and frees the arrays.</summary>
     /// <remarks>When the file cannot be created or written, the pairs stay in memory and the failure is reported once.</remarks>
     private void Spill(PairScratch target)
@@ -266,6 +268,8 @@ internal sealed class DistinctValuesColumn(EventField field, RowStringPool pool,
         public long RecordCount => file.RecordCount;
 
         public void EnsureRows(int rows) => file.EnsureRows(rows);
+
+        public void Unmap() => file.Unmap();
 
         /// <summary>Appends the pair of <paramref name="key"/> unless the cache shows it is in the file already.</summary>
         public void Add(int row, int number, long key)

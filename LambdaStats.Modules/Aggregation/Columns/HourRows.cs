@@ -158,6 +158,15 @@ internal sealed class HourRows
         }
     }
 
+    /// <summary>Unmaps this hour's scratch files after a read of every row, so that their pages leave the process's resident set.</summary>
+    public void UnmapScratchFiles()
+    {
+        foreach (var column in columns)
+        {
+            column.UnmapScratchFile();
+        }
+    }
+
     /// <summary>Deletes this hour's scratch files and keeps its pooled strings, for a buffer whose pool is cleared.</summary>
     public void DeleteScratchFiles()
     {

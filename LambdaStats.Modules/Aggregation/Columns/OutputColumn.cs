@@ -34,6 +34,11 @@ internal abstract class OutputColumn
     {
     }
 
+    /// <summary>Unmaps the column's scratch file, if it has one, after a read of every row. The next read maps it again.</summary>
+    public virtual void UnmapScratchFile()
+    {
+    }
+
     /// <param name="pool">Shares the group names of projectionAdd outputs and the values of exact distinctCount outputs between rows and hours.</param>
     /// <param name="scratch">Where projectionAdd and exact distinctCount columns move their pairs past a budget. Null keeps them in memory.</param>
     public static OutputColumn Create(OutputDefinition output, RowStringPool pool, PairScratch? scratch = null) => output.Aggregator switch

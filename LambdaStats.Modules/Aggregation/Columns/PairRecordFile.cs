@@ -57,6 +57,9 @@ internal sealed class PairRecordFile : IDisposable
 
     public string Path { get; }
 
+    /// <summary>Whether a read mapping of the file exists; for tests.</summary>
+    internal bool IsMapped => view is not null;
+
     /// <summary>Number of records appended, including those still in the write buffer.</summary>
     public long RecordCount => records;
 
@@ -157,6 +160,20 @@ internal sealed class PairRecordFile : IDisposable
         return rowNumbers.Count;
     }
 
+    /// <summary>
+    /// Removes the read mapping. The pages that reads touched count in the process's resident set
+    /// while they are mapped, up to the whole file after a read of every row. Unmapped, they stay
+    /// in the system's file cache only, and the next read maps the file again.
+    /// </summary>
+    public void Unmap()
+    {
+        view?.Dispose();
+        map?.Dispose();
+        view = null;
+        map = null;
+        mappedRecords = 0;
+    }
+
     /// <summary>Closes the file and deletes it.</summary>
     public void Dispose()
     {
@@ -204,12 +221,7 @@ internal sealed class PairRecordFile : IDisposable
     /// <summary>Maps the written part of the file for reading, in place of a smaller earlier mapping.</summary>
     private void MapWrittenRecords()
     {
-        view?.Dispose();
-        map?.Dispose();
-        view = null;
-        map = null;
-        mappedRecords = 0;
-
+        Unmap();
         var length = writtenRecords * recordSize;
         map = MemoryMappedFile.CreateFromFile(handle, null, length, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
         view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);

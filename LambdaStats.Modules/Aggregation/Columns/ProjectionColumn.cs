@@ -159,6 +159,8 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         spilled = null;
     }
 
+    public override void UnmapScratchFile() => spilled?.Unmap();
+
     /// <summary>Moves every pair to a new scratch file, each row's groups in their order, and frees the arrays.</summary>
     /// <remarks>When the file cannot be created or written, the pairs stay in memory and the failure is reported once.</remarks>
     private void Spill(PairScratch target)
@@ -308,6 +310,8 @@ internal sealed class ProjectionColumn(EventField groupBy, EventField? field, Ro
         public long RecordCount => file.RecordCount;
 
         public void EnsureRows(int rows) => file.EnsureRows(rows);
+
+        public void Unmap() => file.Unmap();
 
         public void Add(int row, int group, double amount) => file.Append(row, group, amount);
 
