@@ -210,13 +210,14 @@ internal sealed partial class BatchRunner(
     /// <summary>
     /// Computes the hours of every plan from one read of each hour's events, whatever their event
     /// types, then commits the plans one after the other in plan order. A committed plan's rows
-    /// are dropped before the next commit.
+    /// are dropped before the next commit. When <see cref="HubSlicesPerHour"/> gives more than
+    /// one slice, the new hours are written slice by slice first, and the commits make them visible.
     /// </summary>
     /// <remarks>
-    /// NOTE: every hour of every plan stays in memory from the end of the reads to its plan's
-    /// commit. For one closed hour that is the hour's rows once, but a run that catches up many
-    /// hours keeps all of them, unless <see cref="ReadsPerEventType"/> limits the
-    /// plans to one event type at a time.
+    /// NOTE: without slices, every hour of every plan stays in memory from the end of the reads to
+    /// its plan's commit. For one closed hour that is the hour's rows once, but a run that catches
+    /// up many hours keeps all of them, unless <see cref="ReadsPerEventType"/> limits the plans to
+    /// one event type at a time. With slices, only the rewritten hours stay until the commits.
     /// </remarks>
     private async Task<List<AggregationRunSummary>> ExecuteAsync(List<RunPlan> plans, CancellationToken cancellationToken)
     {
