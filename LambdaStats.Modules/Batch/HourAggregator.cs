@@ -98,8 +98,8 @@ internal static class HourAggregator
     }
 
     /// <summary>
-    /// Hands the events of <paramref name="scan"/>, all of hubs of <paramref name="slice"/>, to the
-    /// channel of their hub's part, then completes every channel, with the error if the read failed.
+    /// Hands each event of <paramref name="scan"/>, whose hub is in <paramref name="slice"/>, to the
+    /// channel of its hub's part, then completes every channel, with the error if the read failed.
     /// </summary>
     private static async Task ReadAsync(IAsyncEnumerable<LambdaEvent> scan, HubSlice slice, Channel<LambdaEvent[]>[] channels, CancellationToken cancellationToken)
     {

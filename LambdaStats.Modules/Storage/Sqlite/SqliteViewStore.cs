@@ -261,7 +261,7 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
             if (frontier.Step() && rows.Bucket.Index < frontier.GetInt64(0))
             {
                 throw new InvalidOperationException(
-                    $"Hour {rows.Bucket} of aggregation '{aggregation.Name}' is before its watermark {new UtcHour(frontier.GetInt64(0))}, where readers would see a part of it; such an hour is replaced by a commit.");
+                    $"Hour {rows.Bucket} of aggregation '{aggregation.Name}' is before its watermark {new UtcHour(frontier.GetInt64(0))}, where readers would see a part of it. Replace such an hour whole with CommitAsync.");
             }
         }
 
