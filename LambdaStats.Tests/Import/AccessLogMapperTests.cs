@@ -107,6 +107,8 @@ public sealed class AccessLogMapperTests
     [TestCase("get", "/a.html", 200, "method get")]
     [TestCase("GET", "http://www.example.com/a.html", 200, "target is not a path starting with /")]
     [TestCase("GET", "*", 200, "target is not a path starting with /")]
+    [TestCase("GET", "/../etc/a.html", 200, "first path segment is '.' or '..', which no query URL can name as a hub")]
+    [TestCase("GET", "/./a.gif", 200, "first path segment is '.' or '..', which no query URL can name as a hub")]
     public void Map_NotAnEvent_ReturnsSkipReason(string method, string target, int status, string expectedReason)
     {
         var mapping = Map(Line(method, target, status));

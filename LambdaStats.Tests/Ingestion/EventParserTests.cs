@@ -86,6 +86,8 @@ public sealed class EventParserTests
     [TestCase("""{"id":"a","type":"HubVisited","occurredAt":"2026-12-05T10:00:00Z","hubId":"h","durationSeconds":-1}""", "durationSeconds: must be a number from 0 to 1000000000, got -1")]
     [TestCase("""{"id":"a","type":"HubVisited","occurredAt":"2026-12-05T10:00:00Z","hubId":"h","properties":[1]}""", "properties: must be a JSON object, got Array")]
     [TestCase("""{"id":"a","type":"HubVisited","occurredAt":"2026-12-05T10:00:00Z","hubId":"h/x"}""", "hubId: must not contain '/', because the hub is a segment of the query URL, got 'h/x'")]
+    [TestCase("""{"id":"a","type":"HubVisited","occurredAt":"2026-12-05T10:00:00Z","hubId":".."}""", "hubId: must not be '.' or '..', because the hub is a segment of the query URL and clients resolve those segments away, got '..'")]
+    [TestCase("""{"id":"a","type":"HubVisited","occurredAt":"2026-12-05T10:00:00Z","hubId":"."}""", "hubId: must not be '.' or '..', because the hub is a segment of the query URL and clients resolve those segments away, got '.'")]
     [TestCase("""{"id":"a","type":"ContactRequested","occurredAt":"2026-12-05T10:00:00Z","hubId":"h","contactKind":"fax"}""", "contactKind: must be one of callback, audioCall, videoCall, got 'fax'")]
     [TestCase("""{"id":"a","type":"HubVisited","occurredAt":"2026-12-05T10:00:00","hubId":"h"}""", "occurredAt: must be an ISO-8601 timestamp with an offset (for example 2026-01-10T09:30:00Z), got '2026-12-05T10:00:00'")]
     [TestCase("""{"id":"a","type":"HubVisited","occurredAt":"2026-12-05T13:00:00Z","hubId":"h"}""", "occurredAt: 2026-12-05T13:00:00Z is more than 00:05:00 in the future of the server clock (2026-12-05T12:00:00.0000000+00:00)")]

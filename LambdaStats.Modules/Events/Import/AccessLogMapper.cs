@@ -50,6 +50,12 @@ public static class AccessLogMapper
             return AccessLogMapping.Skip("target is not a path starting with /");
         }
 
+        var hubId = GetHubId(path);
+        if (hubId is "." or "..")
+        {
+            return AccessLogMapping.Skip("first path segment is '.' or '..', which no query URL can name as a hub");
+        }
+
         var isSuccess = entry.Status is >= 200 and <= 299;
         var isDocument = IsDocument(path);
         EventType type;
@@ -71,7 +77,7 @@ public static class AccessLogMapper
             Id = CreateId(lineNumber, line),
             Type = type,
             OccurredAt = entry.Time.ToUniversalTime(),
-            HubId = GetHubId(path),
+            HubId = hubId,
             MediaId = path,
             VisitorId = GetVisitorId(entry),
         };

@@ -84,6 +84,11 @@ internal sealed class EventParser(IngestionOptions options)
             return ParseOutcome.Fail(id, $"hubId: must not contain '/', because the hub is a segment of the query URL, got '{hubId}'");
         }
 
+        if (hubId is "." or "..")
+        {
+            return ParseOutcome.Fail(id, $"hubId: must not be '.' or '..', because the hub is a segment of the query URL and clients resolve those segments away, got '{hubId}'");
+        }
+
         if (contactKind is not null && !ContactKinds.Contains(contactKind, StringComparer.Ordinal))
         {
             return ParseOutcome.Fail(id, $"contactKind: must be one of {string.Join(", ", ContactKinds)}, got '{contactKind}'");
