@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.View.Contracts;
@@ -10,7 +11,7 @@ namespace LambdaStats.Web.Hosting;
 /// short message on the error output and exit code 1. Without it, the exception would abort the
 /// process with a stack trace.
 /// </summary>
-public static class ServiceRunner
+public static partial class ServiceRunner
 {
     /// <summary>Exit code when the service could not start or stopped on an error.</summary>
     public const int FailureExitCode = 1;
@@ -83,6 +84,16 @@ public static class ServiceRunner
     /// </summary>
     internal static string Describe(Exception exception)
     {
+        // The configuration binder reports an empty value through its converter, whose inner
+        // errors ("Index was outside the bounds of the array.") say nothing about the setting.
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (EmptySettingMessage().Match(current.Message) is { Success: true } empty)
+            {
+                return $"LambdaStats could not start: {empty.Groups["key"].Value} is empty; set {DescribeValue(empty.Groups["type"].Value)}, or remove the setting to use its default.";
+            }
+        }
+
         var lines = new List<string>();
         for (var current = exception; current is not null; current = current.InnerException)
         {
@@ -98,4 +109,17 @@ public static class ServiceRunner
 
         return string.Join(Environment.NewLine, lines);
     }
+
+    /// <summary>Names the kind of value that a setting of the .NET type <paramref name="typeName"/> takes.</summary>
+    private static string DescribeValue(string typeName) => typeName switch
+    {
+        "System.Int32" or "System.Int64" => "a whole number",
+        "System.Double" => "a number",
+        "System.Boolean" => "true or false",
+        "System.TimeSpan" => "a duration such as 00:05:00",
+        _ => $"a value of type {typeName}",
+    };
+
+    [GeneratedRegex(@"^Failed to convert configuration value '' at '(?<key>[^']+)' to type '(?<type>[^']+)'\.$")]
+    private static partial Regex EmptySettingMessage();
 }
