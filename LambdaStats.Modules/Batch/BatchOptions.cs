@@ -34,14 +34,14 @@ public sealed class BatchOptions
     public long ReadHourPerEventTypeAboveEvents { get; set; } = 2_000_000;
 
     /// <summary>
-    /// A run whose new hours hold more events than this, on average, computes and writes each new
-    /// hour in slices of hubs, with about this many events per slice, and moves the watermark only
-    /// once every slice is written. A slice's rows are dropped before the next slice is read, so
-    /// the run keeps a slice of the hour in memory at a time, for the cost of one read of the
-    /// hour per slice.
-    /// The count is the store's sequences since the run's earliest frontier, divided by its new
-    /// hours. Slicing replaces <see cref="ReadHourPerEventType"/> for such a run. Default:
-    /// 1,000,000. 0 turns slicing off.
+    /// A new hour that contains more events than this, of the types of the aggregations that read
+    /// it, is computed and written in slices of hubs, about this many events each, at most 64. The
+    /// watermark moves only once every slice is written. A slice's rows are dropped before the
+    /// next slice is read, so the run keeps a slice of the hour in memory at a time, for the cost
+    /// of one read of the hour per slice. One hub's events always fall in one slice. The store
+    /// counts each new hour's events. Hours rewritten for late events or a recompute are
+    /// computed whole. Slicing replaces <see cref="ReadHourPerEventType"/> for a run with a
+    /// sliced hour. Default: 1,000,000. 0 turns slicing off.
     /// </summary>
     public long EventsPerHubSlice { get; set; } = 1_000_000;
 

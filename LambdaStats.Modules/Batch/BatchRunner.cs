@@ -33,6 +33,8 @@ internal sealed partial class BatchRunner(
     /// <summary>Upper bound of the slices of one hour, whatever <see cref="BatchOptions.EventsPerHubSlice"/> gives.</summary>
     private const int MaxHubSlices = 64;
 
+    private static readonly IReadOnlyDictionary<UtcHour, int> NoSlicedHours = new Dictionary<UtcHour, int>();
+
     private readonly SemaphoreSlim runLock = new(1, 1);
 
     public Task<BatchRunSummary> RunHourlyAsync(CancellationToken cancellationToken) =>
@@ -151,9 +153,10 @@ internal sealed partial class BatchRunner(
     private async Task<List<AggregationRunSummary>> ExecuteInGroupsAsync(List<RunPlan> plans, CancellationToken cancellationToken)
     {
         // Slices bound the rows in memory better than reads per type do, with fewer reads.
-        if (!ReadsPerEventType(plans) || HubSlicesPerHour(plans) > 1)
+        var slicedHours = await CountSlicesOfNewHoursAsync(plans, cancellationToken).ConfigureAwait(false);
+        if (!ReadsPerEventType(plans) || slicedHours.Count > 0)
         {
-            return await ExecuteAsync(plans, cancellationToken).ConfigureAwait(false);
+            return await ExecuteAsync(plans, slicedHours, cancellationToken).ConfigureAwait(false);
         }
 
         var groups = plans.GroupBy(plan => plan.Definition.EventType).Select(group => group.ToList()).ToList();
@@ -162,7 +165,7 @@ internal sealed partial class BatchRunner(
         {
             try
             {
-                var groupSummaries = await ExecuteAsync(groups[g], cancellationToken).ConfigureAwait(false);
+                var groupSummaries = await ExecuteAsync(groups[g], NoSlicedHours, cancellationToken).ConfigureAwait(false);
                 for (var i = 0; i < groupSummaries.Count; i++)
                 {
                     summaries.Add(groups[g][i], groupSummaries[i]);
@@ -210,8 +213,8 @@ internal sealed partial class BatchRunner(
     /// <summary>
     /// Computes the hours of every plan from one read of each hour's events, whatever their event
     /// types, then commits the plans one after the other in plan order. A committed plan's rows
-    /// are dropped before the next commit. When <see cref="HubSlicesPerHour"/> gives more than
-    /// one slice, the new hours are written slice by slice first, and the commits make them visible.
+    /// are dropped before the next commit. The new hours of <paramref name="slicedHours"/> are
+    /// written slice by slice first, and the commits make them visible.
     /// </summary>
     /// <remarks>
     /// NOTE: without slices, every hour of every plan stays in memory from the end of the reads to
@@ -219,7 +222,8 @@ internal sealed partial class BatchRunner(
     /// up many hours keeps all of them, unless <see cref="ReadsPerEventType"/> limits the plans to
     /// one event type at a time. With slices, only the rewritten hours stay until the commits.
     /// </remarks>
-    private async Task<List<AggregationRunSummary>> ExecuteAsync(List<RunPlan> plans, CancellationToken cancellationToken)
+    /// <param name="slicedHours">The new hours to compute in slices of hubs, with their number of slices.</param>
+    private async Task<List<AggregationRunSummary>> ExecuteAsync(List<RunPlan> plans, IReadOnlyDictionary<UtcHour, int> slicedHours, CancellationToken cancellationToken)
     {
         var summaries = new List<AggregationRunSummary>(plans.Count);
         if (plans.Count == 0)
@@ -227,16 +231,11 @@ internal sealed partial class BatchRunner(
             return summaries;
         }
 
-        var slices = HubSlicesPerHour(plans);
         List<BucketRows<UtcHour>>?[] hours;
         try
         {
-            if (slices > 1)
-            {
-                await WriteNewHoursInSlicesAsync(plans, slices, cancellationToken).ConfigureAwait(false);
-            }
-
-            hours = await ComputeHoursAsync(plans, includeNewHours: slices == 1, cancellationToken).ConfigureAwait(false);
+            await WriteNewHoursInSlicesAsync(plans, slicedHours, cancellationToken).ConfigureAwait(false);
+            hours = await ComputeHoursAsync(plans, hour => !slicedHours.ContainsKey(hour), cancellationToken).ConfigureAwait(false);
 
             // The await above resumes inside the call that completed the computation, whose
             // finished frames keep the rows of every plan in their locals until that call
@@ -269,7 +268,7 @@ internal sealed partial class BatchRunner(
             hours[i] = null;
             try
             {
-                summaries.Add(await CommitAsync(plans[i], planHours, slices > 1 ? plans[i].NewHours.Count : 0, cancellationToken).ConfigureAwait(false));
+                summaries.Add(await CommitAsync(plans[i], planHours, plans[i].NewHours.Count(slicedHours.ContainsKey), cancellationToken).ConfigureAwait(false));
             }
             catch (OperationCanceledException)
             {
@@ -287,12 +286,12 @@ internal sealed partial class BatchRunner(
     }
 
     /// <summary>
-    /// Returns, for each plan, the rows of its rewritten hours, and of its new hours when
-    /// <paramref name="includeNewHours"/> is set, in ascending order.
+    /// Returns, for each plan, the rows of its rewritten hours and of the new hours that
+    /// <paramref name="computesNewHour"/> accepts, in ascending order.
     /// </summary>
-    private async Task<List<BucketRows<UtcHour>>?[]> ComputeHoursAsync(List<RunPlan> plans, bool includeNewHours, CancellationToken cancellationToken)
+    private async Task<List<BucketRows<UtcHour>>?[]> ComputeHoursAsync(List<RunPlan> plans, Func<UtcHour, bool> computesNewHour, CancellationToken cancellationToken)
     {
-        var plansByHour = PlansByHour(plans, plan => includeNewHours ? plan.RewrittenHours.Concat(plan.NewHours) : plan.RewrittenHours);
+        var plansByHour = PlansByHour(plans, plan => plan.RewrittenHours.Concat(plan.NewHours.Where(computesNewHour)));
         var hours = plans.Select(_ => (List<BucketRows<UtcHour>>?)new List<BucketRows<UtcHour>>()).ToArray();
         foreach (var (hour, indexes) in plansByHour)
         {
@@ -308,33 +307,45 @@ internal sealed partial class BatchRunner(
     }
 
     /// <summary>
-    /// How many slices of hubs each new hour of <paramref name="plans"/> is computed in: 1 unless
-    /// the new hours hold more than <see cref="BatchOptions.EventsPerHubSlice"/> events on
-    /// average, counted from the store's sequences since the earliest frontier.
+    /// Returns the new hours of <paramref name="plans"/> that hold more than
+    /// <see cref="BatchOptions.EventsPerHubSlice"/> events of the plans' types, with the number of
+    /// slices of hubs to compute each in: the hour's events divided by the setting, rounded up, at
+    /// most <see cref="MaxHubSlices"/>. The store counts each hour's events up to the run's sequence.
     /// </summary>
-    private int HubSlicesPerHour(List<RunPlan> plans)
+    private async Task<IReadOnlyDictionary<UtcHour, int>> CountSlicesOfNewHoursAsync(List<RunPlan> plans, CancellationToken cancellationToken)
     {
         var eventsPerSlice = options.Value.EventsPerHubSlice;
-        var newHours = plans.SelectMany(plan => plan.NewHours).Distinct().Count();
-        if (eventsPerSlice == 0 || newHours == 0)
+        var slicedHours = new Dictionary<UtcHour, int>();
+        if (eventsPerSlice == 0 || plans.Count == 0)
         {
-            return 1;
+            return slicedHours;
         }
 
-        var eventsPerHour = (plans[0].Sequence - plans.Min(plan => plan.Frontier.Sequence)) / newHours;
-        return (int)Math.Clamp((eventsPerHour + eventsPerSlice - 1) / eventsPerSlice, 1, MaxHubSlices);
+        foreach (var (hour, indexes) in PlansByHour(plans, plan => plan.NewHours))
+        {
+            var types = indexes.Select(i => plans[i].Definition.EventType).Distinct().ToArray();
+            var events = await store.CountHourAsync(hour, types, plans[0].Sequence, cancellationToken).ConfigureAwait(false);
+            var slices = (int)Math.Clamp((events + eventsPerSlice - 1) / eventsPerSlice, 1, MaxHubSlices);
+            if (slices > 1)
+            {
+                slicedHours.Add(hour, slices);
+            }
+        }
+
+        return slicedHours;
     }
 
     /// <summary>
-    /// Computes and writes the new hours of <paramref name="plans"/>, each in
-    /// <paramref name="slices"/> slices of hubs, one slice at a time. The speed layer compares
+    /// Computes and writes each new hour of <paramref name="slicedHours"/> for the plans that
+    /// have it, in its number of slices of hubs, one slice at a time. The speed layer compares
     /// each slice with its buffers. No reader sees these rows before each plan's commit moves its
-    /// watermark past them; a run that stops first leaves them to be replaced by the next run.
+    /// watermark past them. A run that stops first leaves them to be replaced by the next run.
     /// </summary>
-    private async Task WriteNewHoursInSlicesAsync(List<RunPlan> plans, int slices, CancellationToken cancellationToken)
+    private async Task WriteNewHoursInSlicesAsync(List<RunPlan> plans, IReadOnlyDictionary<UtcHour, int> slicedHours, CancellationToken cancellationToken)
     {
-        foreach (var (hour, indexes) in PlansByHour(plans, plan => plan.NewHours))
+        foreach (var (hour, indexes) in PlansByHour(plans, plan => plan.NewHours.Where(slicedHours.ContainsKey)))
         {
+            var slices = slicedHours[hour];
             var definitions = indexes.Select(i => plans[i].Definition).ToArray();
             for (var s = 0; s < slices; s++)
             {

@@ -95,6 +95,34 @@ public sealed class HubSliceTests
         }
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task SlicedRun_OnlyLargeHours_AreSliced(bool sqlite)
+    {
+        using var directory = new TemporaryDirectory();
+        using var sqliteEvents = sqlite ? directory.OpenEventStore() : null;
+        using var sqliteViews = sqlite ? directory.OpenViewStore() : null;
+        var views = new SliceCountingViewStore(sqliteViews is null ? new InMemoryViewStore() : sqliteViews);
+        var clock = new FakeTimeProvider(Start);
+        await using var harness = new LambdaCoreHarness(sqliteEvents is null ? new InMemoryEventStore() : sqliteEvents, views, clock, configuration: TestConfiguration.With(("Batch:EventsPerHubSlice", "100")));
+        await harness.StartAsync();
+        var random = new Random(8);
+
+        // Hour 0 holds 60 events, under the setting, and hour 1 holds 450: 5 slices.
+        clock.SetUtcNow(Start.AddHours(2));
+        await harness.IngestAsync(MixedHourEvents.Random(random, "small", 60, Start, hours: 1, Hubs));
+        await harness.IngestAsync(MixedHourEvents.Random(random, "large", 450, Start.AddHours(1), hours: 1, Hubs));
+        clock.SetUtcNow(Start.AddHours(2).AddMinutes(1));
+        await harness.RunHourlyAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(views.SlicedHours, Is.EquivalentTo(new[] { UtcHour.Containing(Start.AddHours(1)) }));
+            Assert.That(views.SliceWrites, Is.EqualTo(5 * Types.Length), "5 slices of each aggregation of the five types");
+            Assert.That(harness.Speed.DivergenceCount, Is.Zero);
+        }
+    }
+
     [TestCase("0", 0)]
     [TestCase("10", 10)]
     [TestCase("1", 64)]
@@ -173,11 +201,14 @@ public sealed class HubSliceTests
     {
         public int SliceWrites { get; private set; }
 
+        public HashSet<UtcHour> SlicedHours { get; } = [];
+
         public int? FailOnSliceWrite { get; set; }
 
         public override Task WriteHourPartAsync(AggregationDefinition aggregation, BucketRows<UtcHour> rows, bool replace, CancellationToken cancellationToken)
         {
             SliceWrites++;
+            SlicedHours.Add(rows.Bucket);
             if (SliceWrites == FailOnSliceWrite)
             {
                 throw new IOException("disk full (test)");

@@ -52,6 +52,7 @@ public sealed class SqliteHourScanTests
         var fields = Enum.GetValues<EventField>().Where(_ => random.Next(2) == 0).Append(EventField.HubId).Distinct().ToArray();
 
         var scanned = await ScanHourAsync(types, fields, upTo, path == "chosen" ? null : Enum.Parse<ScanPath>(path));
+        Assert.That(await store.CountHourAsync(Hour, types, upTo, CancellationToken.None), Is.EqualTo(scanned.Count), "the count of the scan's events");
 
         foreach (var type in Types)
         {

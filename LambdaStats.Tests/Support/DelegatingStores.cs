@@ -39,4 +39,7 @@ internal abstract class DelegatingEventStore(IEventStore inner) : IEventStore
         inner.GetHoursWithEventsAsync(type, from, to, afterSequence, upToSequence, cancellationToken);
 
     public Task<long> CountAsync(EventType type, CancellationToken cancellationToken) => inner.CountAsync(type, cancellationToken);
+
+    public Task<long> CountHourAsync(UtcHour hour, IReadOnlyCollection<EventType> types, long upToSequence, CancellationToken cancellationToken) =>
+        inner.CountHourAsync(hour, types, upToSequence, cancellationToken);
 }

@@ -103,4 +103,12 @@ internal sealed class InMemoryEventStore : IEventStore
             return Task.FromResult((long)events.Count(e => e.Event.Type == type));
         }
     }
+
+    public Task<long> CountHourAsync(UtcHour hour, IReadOnlyCollection<EventType> types, long upToSequence, CancellationToken cancellationToken)
+    {
+        lock (sync)
+        {
+            return Task.FromResult((long)events.Count(e => types.Contains(e.Event.Type) && e.Sequence <= upToSequence && UtcHour.Containing(e.Event.OccurredAt) == hour));
+        }
+    }
 }

@@ -78,6 +78,23 @@ public interface IEventStore
 
     /// <summary>Returns the number of stored events of <paramref name="type"/>.</summary>
     Task<long> CountAsync(EventType type, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Returns the number of events of any of <paramref name="types"/> that occurred in
+    /// <paramref name="hour"/> and whose sequence is at most <paramref name="upToSequence"/>: the
+    /// events that <see cref="ScanHourAsync(UtcHour, IReadOnlyCollection{EventType}, IReadOnlyCollection{EventField}, long, CancellationToken)"/>
+    /// returns. The default counts that scan's events; a store with an index counts faster.
+    /// </summary>
+    async Task<long> CountHourAsync(UtcHour hour, IReadOnlyCollection<EventType> types, long upToSequence, CancellationToken cancellationToken)
+    {
+        var count = 0L;
+        await foreach (var _ in ScanHourAsync(hour, types, [], upToSequence, cancellationToken).ConfigureAwait(false))
+        {
+            count++;
+        }
+
+        return count;
+    }
 }
 
 /// <summary>Outcome of one append: the events newly stored, in input order, and how many were duplicates.</summary>

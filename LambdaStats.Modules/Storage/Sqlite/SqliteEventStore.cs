@@ -359,6 +359,28 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         return Task.FromResult((long)command.ExecuteScalar()!);
     }
 
+    /// <remarks>Counts the entries of the (type, hour, seq) index, one range per type, without reading the table.</remarks>
+    public Task<long> CountHourAsync(UtcHour hour, IReadOnlyCollection<EventType> types, long upToSequence, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = database.OpenReader();
+        using var statement = new SqliteRawStatement(connection, "SELECT count(*) FROM events WHERE type = ?1 AND hour = ?2 AND seq <= ?3;");
+        var count = 0L;
+        foreach (var type in types.Distinct())
+        {
+            statement.Reset();
+            statement.Bind(1, (int)type);
+            statement.Bind(2, hour.Index);
+            statement.Bind(3, upToSequence);
+            if (statement.Step())
+            {
+                count += statement.GetInt64(0);
+            }
+        }
+
+        return Task.FromResult(count);
+    }
+
     public void Dispose()
     {
         batchAppender.Dispose();
