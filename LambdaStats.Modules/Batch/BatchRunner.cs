@@ -152,8 +152,33 @@ internal sealed partial class BatchRunner(
     /// </summary>
     private async Task<List<AggregationRunSummary>> ExecuteInGroupsAsync(List<RunPlan> plans, CancellationToken cancellationToken)
     {
+        IReadOnlyDictionary<UtcHour, int> slicedHours;
+        try
+        {
+            slicedHours = await CountSlicesOfNewHoursAsync(plans, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The plans are sealed, so each must end with BatchFailed, as when a read fails.
+            var failed = new List<AggregationRunSummary>(plans.Count);
+            foreach (var plan in plans)
+            {
+                failed.Add(await FailAsync(plan, exception).ConfigureAwait(false));
+            }
+
+            return failed;
+        }
+        catch (OperationCanceledException)
+        {
+            foreach (var plan in plans)
+            {
+                await publisher.Publish(new BatchFailed(plan.Definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
         // Slices bound the rows in memory better than reads per type do, with fewer reads.
-        var slicedHours = await CountSlicesOfNewHoursAsync(plans, cancellationToken).ConfigureAwait(false);
         if (!ReadsPerEventType(plans) || slicedHours.Count > 0)
         {
             return await ExecuteAsync(plans, slicedHours, cancellationToken).ConfigureAwait(false);

@@ -123,6 +123,38 @@ public sealed class HubSliceTests
         }
     }
 
+    [Test]
+    public async Task SlicedRun_FailedCount_ReleasesSealedBuffers()
+    {
+        var events = new FailingCountStore(new InMemoryEventStore());
+        var clock = new FakeTimeProvider(Start);
+        await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock, configuration: TestConfiguration.With(("Batch:EventsPerHubSlice", "10")));
+        await harness.StartAsync();
+        var random = new Random(9);
+        clock.SetUtcNow(Start.AddHours(2));
+        await harness.IngestAsync(MixedHourEvents.Random(random, "first", 200, Start, hours: 2, Hubs));
+        clock.SetUtcNow(Start.AddHours(2).AddMinutes(1));
+        await harness.RunHourlyAsync();
+
+        // Late events make the next run rewrite final views, which flags a rewrite in the speed
+        // layer until the run completes or fails.
+        await harness.IngestAsync(MixedHourEvents.Random(random, "late", 100, Start, hours: 3, Hubs));
+        clock.SetUtcNow(Start.AddHours(3).AddMinutes(1));
+        events.Failing = true;
+        var failed = await harness.RunHourlyAsync();
+        var released = harness.Speed.WaitForRewriteAsync("mediaConsultations", CancellationToken.None).IsCompleted;
+        events.Failing = false;
+        var retried = await harness.RunHourlyAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(failed.Aggregations.Where(a => Types.Contains(harness.Services.GetRequiredService<AggregationCatalog>().Get(a.Aggregation).EventType)).Select(a => a.Error), Is.All.Contains("count failed (test)"));
+            Assert.That(released, Is.True, "the failed run released the rewrite flag");
+            Assert.That(retried.Aggregations.Where(a => a.Error is not null), Is.Empty);
+            Assert.That(harness.Speed.DivergenceCount, Is.Zero);
+        }
+    }
+
     [TestCase("0", 0)]
     [TestCase("10", 10)]
     [TestCase("1", 64)]
@@ -216,5 +248,14 @@ public sealed class HubSliceTests
 
             return base.WriteHourPartAsync(aggregation, rows, replace, cancellationToken);
         }
+    }
+
+    /// <summary>Fails <see cref="CountHourAsync"/> while <see cref="Failing"/> is set.</summary>
+    private sealed class FailingCountStore(IEventStore inner) : DelegatingEventStore(inner)
+    {
+        public bool Failing { get; set; }
+
+        public override Task<long> CountHourAsync(UtcHour hour, IReadOnlyCollection<EventType> types, long upToSequence, CancellationToken cancellationToken) =>
+            Failing ? throw new IOException("count failed (test)") : base.CountHourAsync(hour, types, upToSequence, cancellationToken);
     }
 }

@@ -40,6 +40,6 @@ internal abstract class DelegatingEventStore(IEventStore inner) : IEventStore
 
     public Task<long> CountAsync(EventType type, CancellationToken cancellationToken) => inner.CountAsync(type, cancellationToken);
 
-    public Task<long> CountHourAsync(UtcHour hour, IReadOnlyCollection<EventType> types, long upToSequence, CancellationToken cancellationToken) =>
+    public virtual Task<long> CountHourAsync(UtcHour hour, IReadOnlyCollection<EventType> types, long upToSequence, CancellationToken cancellationToken) =>
         inner.CountHourAsync(hour, types, upToSequence, cancellationToken);
 }
