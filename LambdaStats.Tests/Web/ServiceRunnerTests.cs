@@ -55,8 +55,10 @@ public sealed class ServiceRunnerTests
     [TestCase("Batch:ReadHourPerEventTypeAboveEvents", "-1", "Batch:ReadHourPerEventTypeAboveEvents is negative; set 0 to turn the switch off, or a number of events.")]
     [TestCase("Batch:EventsPerHubSlice", "-5", "Batch:EventsPerHubSlice is negative; set 0 to turn slicing off, or a number of events per slice.")]
     [TestCase("Ingestion:MaxFutureSkew", "3000000.00:00:00", "Ingestion:MaxFutureSkew must be 365 days or less.")]
-    [TestCase("Batch:EventsPerHubSlice", "", "Batch:EventsPerHubSlice is empty; set a whole number, or remove the setting to use its default.")]
-    [TestCase("Speed:PairsInMemory", "", "Speed:PairsInMemory is empty; set a whole number, or remove the setting to use its default.")]
+    [TestCase("Batch:EventsPerHubSlice", "", "Batch:EventsPerHubSlice is empty or blank; set a whole number, or remove the setting to use its default.")]
+    [TestCase("Speed:PairsInMemory", "", "Speed:PairsInMemory is empty or blank; set a whole number, or remove the setting to use its default.")]
+    [TestCase("Speed:PairsInMemory", " \t", "Speed:PairsInMemory is empty or blank; set a whole number, or remove the setting to use its default.")]
+    [TestCase("Ingestion:MaxLateness", " ", "Ingestion:MaxLateness is empty or blank; set a duration such as 00:05:00, or remove the setting to use its default.")]
     [TestCase("Ingestion:MaxLateness", "10675199.02:48:05", "Ingestion:MaxLateness must be 36500 days (about 100 years) or less; leave it unset for no limit.")]
     public async Task Run_HugeIngestionLimit_StopsAtStart(string key, string value, string expected)
     {

@@ -84,13 +84,13 @@ public static partial class ServiceRunner
     /// </summary>
     internal static string Describe(Exception exception)
     {
-        // The configuration binder reports an empty value through its converter, whose inner
-        // errors ("Index was outside the bounds of the array.") say nothing about the setting.
+        // The configuration binder reports an empty or blank value through its converter, whose
+        // inner errors ("Index was outside the bounds of the array.") say nothing about the setting.
         for (var current = exception; current is not null; current = current.InnerException)
         {
             if (EmptySettingMessage().Match(current.Message) is { Success: true } empty)
             {
-                return $"LambdaStats could not start: {empty.Groups["key"].Value} is empty; set {DescribeValue(empty.Groups["type"].Value)}, or remove the setting to use its default.";
+                return $"LambdaStats could not start: {empty.Groups["key"].Value} is empty or blank; set {DescribeValue(empty.Groups["type"].Value)}, or remove the setting to use its default.";
             }
         }
 
@@ -120,6 +120,6 @@ public static partial class ServiceRunner
         _ => $"a value of type {typeName}",
     };
 
-    [GeneratedRegex(@"^Failed to convert configuration value '' at '(?<key>[^']+)' to type '(?<type>[^']+)'\.$")]
+    [GeneratedRegex(@"^Failed to convert configuration value '\s*' at '(?<key>[^']+)' to type '(?<type>[^']+)'\.$")]
     private static partial Regex EmptySettingMessage();
 }
