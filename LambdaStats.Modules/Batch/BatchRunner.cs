@@ -332,7 +332,7 @@ internal sealed partial class BatchRunner(
     }
 
     /// <summary>
-    /// Returns the new hours of <paramref name="plans"/> that hold more than
+    /// Returns the new hours of <paramref name="plans"/> that contain more than
     /// <see cref="BatchOptions.EventsPerHubSlice"/> events of the plans' types, with the number of
     /// slices of hubs to compute each in: the hour's events divided by the setting, rounded up, at
     /// most <see cref="MaxHubSlices"/>. The store counts each hour's events up to the run's sequence.
@@ -387,9 +387,9 @@ internal sealed partial class BatchRunner(
                     await publisher.Publish(new BatchHourSliceComputed(plan.Definition.Name, hour, plan.Sequence, slice.Contains, rows[j].Rows), cancellationToken).ConfigureAwait(false);
                 }
 
-                // The slice's rows are garbage now, much of it in the large object heap, which
-                // only a full collection frees. Freed there, the next slice reuses that memory
-                // instead of adding its own.
+                // The slice's rows are garbage now. Their large arrays sit in the large object
+                // heap, which only a full collection frees. Freed there, the next slice reuses
+                // that memory instead of adding its own.
                 rows = null;
                 heapCompactor.CollectInBackground();
             }
@@ -398,7 +398,7 @@ internal sealed partial class BatchRunner(
         }
     }
 
-    /// <summary>For each hour that <paramref name="hoursOf"/> gives some plan, in ascending order, the indexes of those plans.</summary>
+    /// <summary>Returns, for each hour that <paramref name="hoursOf"/> gives some plan, the indexes of those plans, in ascending hour order.</summary>
     private static SortedDictionary<UtcHour, List<int>> PlansByHour(List<RunPlan> plans, Func<RunPlan, IEnumerable<UtcHour>> hoursOf)
     {
         var plansByHour = new SortedDictionary<UtcHour, List<int>>();

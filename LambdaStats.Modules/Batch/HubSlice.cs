@@ -5,8 +5,8 @@ namespace LambdaStats.Modules.Batch;
 /// hour that one pass of a sliced batch computes.
 /// </summary>
 /// <remarks>
-/// The hash is the process's string hash, so a slice holds the same hubs for the life of the
-/// process only. A sliced run computes and checks all its slices within one process.
+/// The hash is the process's string hash, so a slice contains the same hubs for the life of
+/// the process only. A sliced run computes and checks all its slices within one process.
 /// </remarks>
 internal readonly record struct HubSlice
 {

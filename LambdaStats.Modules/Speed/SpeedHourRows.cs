@@ -48,7 +48,7 @@ internal sealed class SegmentedHourRows(IReadOnlyList<SegmentedHourRows.MergeInt
 
     /// <remarks>
     /// Without a slice, copies a whole segment's hour only when the hubs already copied from it
-    /// hold fewer rows than the hour, which happens only when the speed layer has keys that the
+    /// contain fewer rows than the hour, which happens only when the speed layer has keys that the
     /// batch has not. With a slice, it lists each segment's hubs and copies those of the slice
     /// that <paramref name="hubIds"/> lacks, one hub at a time.
     /// </remarks>

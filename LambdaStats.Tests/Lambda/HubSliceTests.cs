@@ -13,7 +13,7 @@ namespace LambdaStats.Tests.Lambda;
 
 /// <summary>
 /// With <c>Batch:EventsPerHubSlice</c>, the batch computes and writes a large new hour in slices
-/// of hubs, and queries give the same answers as with one computation of the hour.
+/// of hubs, and queries return the same results as with one computation of the hour.
 /// </summary>
 [TestFixture]
 public sealed class HubSliceTests
@@ -44,7 +44,7 @@ public sealed class HubSliceTests
     [TestCase(2, false)]
     [TestCase(3, true)]
     [TestCase(4, true)]
-    public async Task SlicedRuns_LateEvents_SameAnswers(int seed, bool sqlite)
+    public async Task SlicedRuns_LateEvents_SameResults(int seed, bool sqlite)
     {
         var whole = await RunAsync(seed, eventsPerHubSlice: 0, sqlite);
         var sliced = await RunAsync(seed, eventsPerHubSlice: 20, sqlite);
@@ -108,7 +108,7 @@ public sealed class HubSliceTests
         await harness.StartAsync();
         var random = new Random(8);
 
-        // Hour 0 holds 60 events, under the setting, and hour 1 holds 450: 5 slices.
+        // Hour 0 contains 60 events, under the setting, and hour 1 contains 450, so 5 slices.
         clock.SetUtcNow(Start.AddHours(2));
         await harness.IngestAsync(MixedHourEvents.Random(random, "small", 60, Start, hours: 1, Hubs));
         await harness.IngestAsync(MixedHourEvents.Random(random, "large", 450, Start.AddHours(1), hours: 1, Hubs));
@@ -215,7 +215,7 @@ public sealed class HubSliceTests
         return (await MixedHourEvents.HourlyAnswersAsync(harness, Hubs, Start, hours: 5, UtcHour.Containing(Start.AddHours(5))), harness.Speed.DivergenceCount, views.SliceWrites);
     }
 
-    /// <summary>The answers of a harness that ingested the same events and ran the batch once without slices.</summary>
+    /// <summary>Returns the query results of a harness that ingested the same events and ran the batch once without slices.</summary>
     private static async Task<Dictionary<string, string>> CleanAnswersAsync(int seed, int eventCount)
     {
         var clock = new FakeTimeProvider(Start);

@@ -8,8 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LambdaStats.Tests.Lambda;
 
 /// <summary>
-/// Random events of the five types that the shipped catalogue aggregates, and the hourly answers
-/// of every aggregation of those types per hub: the input and the output of the tests that run
+/// Random events of the five types that the shipped catalogue aggregates, and the hourly query
+/// results of every aggregation of those types per hub: the input and the output of the tests that run
 /// the batch two ways and compare.
 /// </summary>
 internal static class MixedHourEvents
@@ -36,7 +36,7 @@ internal static class MixedHourEvents
     /// <summary>
     /// Queries every aggregation of <see cref="Types"/> for each hub, by hour over
     /// [<paramref name="from"/>, <paramref name="from"/> + <paramref name="hours"/>), grouped by its
-    /// second key field when it has one. Returns each answer in the brute-force text form, by
+    /// second key field when it has one. Returns each result in the brute-force text form, by
     /// "aggregation hub". With <paramref name="expectedWatermark"/>, it also checks each answer's watermark.
     /// </summary>
     public static async Task<Dictionary<string, string>> HourlyAnswersAsync(LambdaCoreHarness harness, string[] hubs, DateTimeOffset from, int hours, UtcHour? expectedWatermark = null)

@@ -80,12 +80,12 @@ public sealed class SqliteHourScanTests
         var fields = Enum.GetValues<EventField>();
         var all = await ScanHourAsync(Types, fields, maxSequence, null);
         var hubs = all.Select(e => e.HubId).Distinct().Order(StringComparer.Ordinal).ToArray();
-        var kept = hubs.Where((_, i) => i % 2 == 0).ToHashSet(StringComparer.Ordinal);
+        var keptHubs = hubs.Where((_, i) => i % 2 == 0).ToHashSet(StringComparer.Ordinal);
 
         var filtered = new List<LambdaEvent>();
         var scan = path == "chosen"
-            ? store.ScanHourAsync(Hour, Types, fields, maxSequence, kept.Contains, CancellationToken.None)
-            : store.ScanHourAsync(Hour, Types, fields, maxSequence, kept.Contains, Enum.Parse<ScanPath>(path), CancellationToken.None);
+            ? store.ScanHourAsync(Hour, Types, fields, maxSequence, keptHubs.Contains, CancellationToken.None)
+            : store.ScanHourAsync(Hour, Types, fields, maxSequence, keptHubs.Contains, Enum.Parse<ScanPath>(path), CancellationToken.None);
         await foreach (var e in scan)
         {
             filtered.Add(e);
@@ -96,7 +96,7 @@ public sealed class SqliteHourScanTests
             Assert.That(hubs, Has.Length.GreaterThan(1), "the random hour has several hubs");
             Assert.That(
                 filtered.Select(e => Describe(e, fields)),
-                Is.EquivalentTo(all.Where(e => kept.Contains(e.HubId)).Select(e => Describe(e, fields))));
+                Is.EquivalentTo(all.Where(e => keptHubs.Contains(e.HubId)).Select(e => Describe(e, fields))));
         }
     }
 

@@ -85,7 +85,7 @@ public static partial class ServiceRunner
     internal static string Describe(Exception exception)
     {
         // The configuration binder reports an empty or blank value through its converter, whose
-        // inner errors ("Index was outside the bounds of the array.") say nothing about the setting.
+        // inner errors ("Index was outside the bounds of the array.") do not name the setting.
         for (var current = exception; current is not null; current = current.InnerException)
         {
             if (EmptySettingMessage().Match(current.Message) is { Success: true } empty)

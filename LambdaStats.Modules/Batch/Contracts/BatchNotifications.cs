@@ -38,7 +38,7 @@ public sealed record BatchCompleted(string Aggregation, BatchFrontier Frontier, 
 /// the hour visible, so the speed layer can compare the slice's rows with its buffers.
 /// </summary>
 /// <param name="Sequence">The run's sequence, as in <see cref="BatchStarting"/>.</param>
-/// <param name="ContainsHub">Whether a hub belongs to the slice: <see cref="Rows"/> holds every key of those hubs and no other.</param>
+/// <param name="ContainsHub">Whether a hub belongs to the slice: <see cref="Rows"/> contains every key of those hubs and no other.</param>
 public sealed record BatchHourSliceComputed(
     string Aggregation,
     UtcHour Hour,

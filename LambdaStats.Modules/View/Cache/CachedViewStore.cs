@@ -74,7 +74,7 @@ internal sealed partial class CachedViewStore : IViewStore, IHubBucketSource
 
     /// <remarks>
     /// Queries do not read an hour at or after the watermark, so the cache should hold no bucket
-    /// of it; the part still drops one, as a commit does, so that no stale bucket can outlive it.
+    /// of it. The part still drops one, as a commit does, so that no stale bucket outlives it.
     /// </remarks>
     public async Task WriteHourPartAsync(AggregationDefinition aggregation, BucketRows<UtcHour> rows, bool replace, CancellationToken cancellationToken)
     {
