@@ -33,6 +33,9 @@ internal sealed partial class BatchRunner(
     /// <summary>Upper bound of the slices of one hour, whatever <see cref="BatchOptions.EventsPerHubSlice"/> gives.</summary>
     private const int MaxHubSlices = 64;
 
+    /// <summary>How long a slice waits at most for the collection of the slice before it.</summary>
+    private static readonly TimeSpan SliceCollectionLimit = TimeSpan.FromSeconds(10);
+
     private static readonly IReadOnlyDictionary<UtcHour, int> NoSlicedHours = new Dictionary<UtcHour, int>();
 
     private readonly SemaphoreSlim runLock = new(1, 1);
@@ -387,11 +390,12 @@ internal sealed partial class BatchRunner(
                     await publisher.Publish(new BatchHourSliceComputed(plan.Definition.Name, hour, plan.Sequence, slice.Contains, rows[j].Rows), cancellationToken).ConfigureAwait(false);
                 }
 
-                // The slice's rows are garbage now. Their large arrays sit in the large object
-                // heap, which only a full collection frees. Freed there, the next slice reuses
-                // that memory instead of adding its own.
+                // The slice's rows are garbage now. They lived long enough to reach the oldest
+                // generation, and their large arrays sit in the large object heap: only a full
+                // collection frees them. Waiting for it to end lets the next slice reuse that
+                // memory instead of adding its own while ingestion allocates beside it.
                 rows = null;
-                heapCompactor.CollectInBackground();
+                await heapCompactor.CollectInBackgroundAsync(SliceCollectionLimit, cancellationToken).ConfigureAwait(false);
             }
 
             Log.HourWrittenInSlices(logger, plans[indexes[0]].Run, hour.Start, string.Join(", ", definitions.Select(definition => definition.Name)), slices);

@@ -16,9 +16,10 @@ internal interface IHeapCompactor
 
     /// <summary>
     /// Starts a collection of every generation that runs beside the other threads where the GC
-    /// can (a background collection), and returns without waiting for it.
+    /// can (a background collection), and completes when that collection has ended, or after
+    /// <paramref name="limit"/> at most.
     /// </summary>
-    void CollectInBackground();
+    Task CollectInBackgroundAsync(TimeSpan limit, CancellationToken cancellationToken);
 }
 
 /// <summary>Duration of one compaction, with the managed heap and the process working set (RSS on Linux) before and after it, in bytes.</summary>
@@ -44,5 +45,24 @@ internal sealed class GcHeapCompactor(TimeProvider clock) : IHeapCompactor
         return new HeapCompaction(duration, heapBefore, GC.GetTotalMemory(forceFullCollection: false), workingSetBefore, Environment.WorkingSet);
     }
 
-    public void CollectInBackground() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
+
+    public async Task CollectInBackgroundAsync(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var background = GC.GetGCMemoryInfo(GCKind.Background).Index;
+        var blocking = GC.GetGCMemoryInfo(GCKind.FullBlocking).Index;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);
+
+        // The GC may run the request as a blocking collection, which has ended by now, or as a
+        // background one, which ends later. GCMemoryInfo records a collection when it ends. The
+        // collection runs in the process's real time whatever clock the host was given, so the
+        // wait counts polls on the system's timers rather than reading the injected clock.
+        var polls = limit / PollInterval;
+        for (var poll = 0; poll < polls
+            && GC.GetGCMemoryInfo(GCKind.Background).Index == background
+            && GC.GetGCMemoryInfo(GCKind.FullBlocking).Index == blocking; poll++)
+        {
+            await Task.Delay(PollInterval, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }

@@ -35,6 +35,19 @@ public sealed class HeapCompactionTests
     }
 
     [Test]
+    public async Task BackgroundCollection_WaitsForItsEnd()
+    {
+        var compactor = new GcHeapCompactor(TimeProvider.System);
+        var background = GC.GetGCMemoryInfo(GCKind.Background).Index;
+        var blocking = GC.GetGCMemoryInfo(GCKind.FullBlocking).Index;
+
+        await compactor.CollectInBackgroundAsync(TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        var ended = GC.GetGCMemoryInfo(GCKind.Background).Index > background || GC.GetGCMemoryInfo(GCKind.FullBlocking).Index > blocking;
+        Assert.That(ended, Is.True, "a full collection ended before the call completed");
+    }
+
+    [Test]
     public async Task HourlyRun_SmallHeap_SkipsCompaction()
     {
         var compactor = Compactor(committedBytes: 500 * MiB);

@@ -181,7 +181,7 @@ public sealed class HubSliceTests
             Assert.That(summary.Aggregations.Where(a => Types.Contains(harness.Services.GetRequiredService<AggregationCatalog>().Get(a.Aggregation).EventType)).Select(a => a.BucketsWritten), Is.All.EqualTo(1), "each aggregation wrote its hour");
 
             // 100 new events in one hour: one slice per 10 events, and at most 64 slices.
-            compactor.Received(expectedCollections).CollectInBackground();
+            await compactor.Received(expectedCollections).CollectInBackgroundAsync(Arg.Any<TimeSpan>(), Arg.Any<CancellationToken>());
         }
     }
 
