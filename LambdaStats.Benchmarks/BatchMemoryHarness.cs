@@ -19,6 +19,8 @@ namespace LambdaStats.Benchmarks;
 /// its visitor from <c>--visitors</c>. A thread samples the resident set size (VmRSS of
 /// /proc/self/status) and the managed heap (<see cref="GC.GetTotalMemory"/> without a collection)
 /// every <c>--sample-ms</c> during the run, then for <c>--after-seconds</c> while the process idles.
+/// With <c>--live-rate N</c>, events of the next hour then arrive at N per second, as in the soak:
+/// for <c>--settle-seconds</c> before the batch, so that the GC adapts to that rate, and during it.
 /// </remarks>
 internal static class BatchMemoryHarness
 {
@@ -32,6 +34,8 @@ internal static class BatchMemoryHarness
         var visitors = options.Int("visitors", 1_000_000);
         var sampleMilliseconds = options.Int("sample-ms", 20);
         var afterSeconds = options.Int("after-seconds", 30);
+        var liveRate = options.Int("live-rate", 0);
+        var settleSeconds = options.Int("settle-seconds", 60);
 
         var directory = RepositoryPaths.CreateWorkDirectory("lambdastats-batch-memory", options.OptionalString("work-dir"));
         try
@@ -53,11 +57,23 @@ internal static class BatchMemoryHarness
             Console.WriteLine(FormattableString.Invariant($"before the batch, after a full collection: {before.Describe()}"));
 
             clock.Now = hour.End.AddMinutes(1);
+            using var live = new CancellationTokenSource();
+            var liveIngestion = Task.CompletedTask;
+            if (liveRate > 0)
+            {
+                liveIngestion = Task.Run(() => IngestLiveAsync(host.Get<IEventIngestor>(), hour.AddHours(1), liveRate, hubs, media, visitors, live.Token));
+                await Task.Delay(TimeSpan.FromSeconds(settleSeconds));
+                before = MemorySample.Take(TimeSpan.Zero);
+                Console.WriteLine(FormattableString.Invariant($"after {settleSeconds} s of {liveRate:N0} live events/s: {before.Describe()}"));
+            }
+
             using var sampler = new MemorySampler(TimeSpan.FromMilliseconds(sampleMilliseconds), options.OptionalString("trace"));
             var batchClock = Stopwatch.StartNew();
             var summary = await mediator.Send(new RunHourlyBatch());
             batchClock.Stop();
             var peak = sampler.StopAndReadPeak();
+            await live.CancelAsync();
+            var liveEvents = await liveIngestion.ContinueWith(task => task.IsCompletedSuccessfully ? ((Task<long>)task).Result : 0, TaskScheduler.Default);
 
             var failed = summary.Aggregations.Where(a => a.Error is not null).ToList();
             if (failed.Count > 0)
@@ -67,7 +83,11 @@ internal static class BatchMemoryHarness
             }
 
             Console.WriteLine(FormattableString.Invariant($"hourly batch over {events:N0} events: {batchClock.Elapsed.TotalSeconds:F2} s, {peak.Samples} samples"));
-            Console.WriteLine(FormattableString.Invariant($"peak during the run: RSS {peak.MaxRss / MiB:F0} MiB (+{(peak.MaxRss - before.Rss) / MiB:F0} over before), managed heap {peak.MaxHeap / MiB:F0} MiB (+{(peak.MaxHeap - before.Heap) / MiB:F0})"));
+            Console.WriteLine(FormattableString.Invariant($"peak during the run: RSS {peak.MaxRss / MiB:F0} MiB (+{(peak.MaxRss - before.Rss) / MiB:F0} over before), RSS without mapped files {peak.MaxAnonymous / MiB:F0} MiB (+{(peak.MaxAnonymous - before.Anonymous) / MiB:F0}), managed heap {peak.MaxHeap / MiB:F0} MiB (+{(peak.MaxHeap - before.Heap) / MiB:F0}), GC committed {peak.MaxCommitted / MiB:F0} MiB (+{(peak.MaxCommitted - before.Committed) / MiB:F0})"));
+            if (liveRate > 0)
+            {
+                Console.WriteLine(FormattableString.Invariant($"live events ingested from the start of the settling to the end of the batch: {liveEvents:N0}"));
+            }
 
             var afterClock = Stopwatch.StartNew();
             foreach (var seconds in new[] { 0, 1, 2, 5, 10, 20, 30, 60, 120 }.Where(s => s <= afterSeconds))
@@ -146,13 +166,46 @@ internal static class BatchMemoryHarness
         }
     }
 
-    private readonly record struct MemorySample(TimeSpan At, long Rss, long Heap, long Committed)
+    /// <summary>
+    /// Ingests events of <paramref name="hour"/> at <paramref name="rate"/> per second, a tenth of
+    /// a second's worth at a time, until cancelled, and returns how many it ingested.
+    /// </summary>
+    private static async Task<long> IngestLiveAsync(IEventIngestor ingestor, UtcHour hour, int rate, int hubs, int media, int visitors, CancellationToken cancellationToken)
     {
-        public static MemorySample Take(TimeSpan at) =>
-            new(at, ProcessMemory.ReadRss(Environment.ProcessId) ?? 0, GC.GetTotalMemory(false), GC.GetGCMemoryInfo().TotalCommittedBytes);
+        var random = new Random(2);
+        var perTick = Math.Max(1, rate / 10);
+        var started = Stopwatch.StartNew();
+        long sent = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var chunk = new List<LambdaEvent>(perTick);
+            for (var i = 0; i < perTick; i++, sent++)
+            {
+                var occurredAt = hour.Start.AddMilliseconds(sent * 1000.0 / rate % TimeSpan.FromHours(1).TotalMilliseconds);
+                chunk.Add(EventFactory.Create($"live-{sent:D9}", EventFactory.PickType(random), occurredAt, $"hub-{random.Next(hubs):D4}", $"media-{random.Next(media):D6}", random, $"visitor-{random.Next(visitors):D7}"));
+            }
+
+            await ingestor.IngestValidatedAsync(chunk, CancellationToken.None);
+            var due = TimeSpan.FromSeconds(sent / (double)rate) - started.Elapsed;
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due, CancellationToken.None);
+            }
+        }
+
+        return sent;
+    }
+
+    private readonly record struct MemorySample(TimeSpan At, long Rss, long Anonymous, long Heap, long Committed)
+    {
+        public static MemorySample Take(TimeSpan at)
+        {
+            var rss = ProcessMemory.ReadRss(Environment.ProcessId) ?? 0;
+            return new(at, rss, rss - (ProcessMemory.ReadRssFile(Environment.ProcessId) ?? 0), GC.GetTotalMemory(false), GC.GetGCMemoryInfo().TotalCommittedBytes);
+        }
 
         public string Describe() => FormattableString.Invariant(
-            $"RSS {Rss / MiB:F0} MiB, managed heap {Heap / MiB:F0} MiB, committed after the last collection {Committed / MiB:F0} MiB, gen 2 collections {GC.CollectionCount(2)}");
+            $"RSS {Rss / MiB:F0} MiB ({Anonymous / MiB:F0} without mapped files), managed heap {Heap / MiB:F0} MiB, committed after the last collection {Committed / MiB:F0} MiB, gen 2 collections {GC.CollectionCount(2)}");
     }
 
     /// <summary>
@@ -166,7 +219,9 @@ internal static class BatchMemoryHarness
         private readonly StreamWriter? trace;
         private volatile bool stopping;
         private long maxRss;
+        private long maxAnonymous;
         private long maxHeap;
+        private long maxCommitted;
         private int samples;
 
         public MemorySampler(TimeSpan interval, string? tracePath)
@@ -175,17 +230,17 @@ internal static class BatchMemoryHarness
             if (tracePath is not null)
             {
                 trace = new StreamWriter(tracePath);
-                trace.WriteLine("utc,rss_mib,heap_mib,heap_after_last_gc_mib,committed_mib");
+                trace.WriteLine("utc,rss_mib,rss_without_files_mib,heap_mib,heap_after_last_gc_mib,committed_mib");
             }
 
             thread = new Thread(Sample) { IsBackground = true, Name = "batch-memory sampler" };
             thread.Start();
         }
 
-        public (long MaxRss, long MaxHeap, int Samples) StopAndReadPeak()
+        public (long MaxRss, long MaxAnonymous, long MaxHeap, long MaxCommitted, int Samples) StopAndReadPeak()
         {
             Dispose();
-            return (maxRss, maxHeap, samples);
+            return (maxRss, maxAnonymous, maxHeap, maxCommitted, samples);
         }
 
         public void Dispose()
@@ -201,12 +256,14 @@ internal static class BatchMemoryHarness
             {
                 var sample = MemorySample.Take(TimeSpan.Zero);
                 maxRss = Math.Max(maxRss, sample.Rss);
+                maxAnonymous = Math.Max(maxAnonymous, sample.Anonymous);
                 maxHeap = Math.Max(maxHeap, sample.Heap);
+                maxCommitted = Math.Max(maxCommitted, sample.Committed);
                 samples++;
                 if (trace is not null)
                 {
                     var info = GC.GetGCMemoryInfo();
-                    trace.WriteLine(FormattableString.Invariant($"{DateTime.UtcNow:HH:mm:ss.fff},{sample.Rss / MiB:F0},{sample.Heap / MiB:F0},{info.HeapSizeBytes / MiB:F0},{sample.Committed / MiB:F0}"));
+                    trace.WriteLine(FormattableString.Invariant($"{DateTime.UtcNow:HH:mm:ss.fff},{sample.Rss / MiB:F0},{sample.Anonymous / MiB:F0},{sample.Heap / MiB:F0},{info.HeapSizeBytes / MiB:F0},{sample.Committed / MiB:F0}"));
                 }
                 if (stopping)
                 {
