@@ -392,10 +392,12 @@ internal sealed partial class BatchRunner(
 
                 // The slice's rows are garbage now. They lived long enough to reach the oldest
                 // generation, and their large arrays sit in the large object heap: only a full
-                // collection frees them. Waiting for it to end lets the next slice reuse that
-                // memory instead of adding its own while ingestion allocates beside it.
+                // collection frees them. Waiting for it keeps one slice's garbage at a time.
                 rows = null;
-                await heapCompactor.CollectInBackgroundAsync(SliceCollectionLimit, cancellationToken).ConfigureAwait(false);
+                if (!await heapCompactor.CollectInBackgroundAsync(SliceCollectionLimit, cancellationToken).ConfigureAwait(false))
+                {
+                    Log.SliceCollectionTimedOut(logger, plans[indexes[0]].Run, hour.Start, s + 1, slices, SliceCollectionLimit.TotalSeconds);
+                }
             }
 
             Log.HourWrittenInSlices(logger, plans[indexes[0]].Run, hour.Start, string.Join(", ", definitions.Select(definition => definition.Name)), slices);
@@ -535,6 +537,9 @@ internal sealed partial class BatchRunner(
 
         [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "{Run} wrote hour {Hour:yyyy-MM-dd'T'HH:mm:sszzz} of {Aggregations} in {SliceCount} slices of hubs; the commit makes it visible")]
         public static partial void HourWrittenInSlices(ILogger logger, string run, DateTimeOffset hour, string aggregations, int sliceCount);
+
+        [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "{Run}: the garbage collection after slice {Slice} of {SliceCount} of hour {Hour:yyyy-MM-dd'T'HH:mm:sszzz} did not end within {LimitSeconds} s; the next slice starts beside it, so the batch's memory peak may be higher")]
+        public static partial void SliceCollectionTimedOut(ILogger logger, string run, DateTimeOffset hour, int slice, int sliceCount, double limitSeconds);
 
         [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "Daily views of {Aggregation} failed; the next run retries")]
         public static partial void DailyFailed(ILogger logger, Exception exception, string aggregation);

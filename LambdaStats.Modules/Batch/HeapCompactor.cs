@@ -19,7 +19,8 @@ internal interface IHeapCompactor
     /// can (a background collection), and completes when that collection has ended, or after
     /// <paramref name="limit"/> at most.
     /// </summary>
-    Task CollectInBackgroundAsync(TimeSpan limit, CancellationToken cancellationToken);
+    /// <returns>Whether the collection ended within <paramref name="limit"/>.</returns>
+    Task<bool> CollectInBackgroundAsync(TimeSpan limit, CancellationToken cancellationToken);
 }
 
 /// <summary>Duration of one compaction, with the managed heap and the process working set (RSS on Linux) before and after it, in bytes.</summary>
@@ -47,7 +48,7 @@ internal sealed class GcHeapCompactor(TimeProvider clock) : IHeapCompactor
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
 
-    public async Task CollectInBackgroundAsync(TimeSpan limit, CancellationToken cancellationToken)
+    public async Task<bool> CollectInBackgroundAsync(TimeSpan limit, CancellationToken cancellationToken)
     {
         var background = GC.GetGCMemoryInfo(GCKind.Background).Index;
         var blocking = GC.GetGCMemoryInfo(GCKind.FullBlocking).Index;
@@ -58,11 +59,16 @@ internal sealed class GcHeapCompactor(TimeProvider clock) : IHeapCompactor
         // collection runs in the process's real time whatever clock the host was given, so the
         // wait counts polls on the system's timers rather than reading the injected clock.
         var polls = limit / PollInterval;
-        for (var poll = 0; poll < polls
-            && GC.GetGCMemoryInfo(GCKind.Background).Index == background
-            && GC.GetGCMemoryInfo(GCKind.FullBlocking).Index == blocking; poll++)
+        for (var poll = 0; poll < polls; poll++)
         {
+            if (GC.GetGCMemoryInfo(GCKind.Background).Index != background || GC.GetGCMemoryInfo(GCKind.FullBlocking).Index != blocking)
+            {
+                return true;
+            }
+
             await Task.Delay(PollInterval, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
+
+        return GC.GetGCMemoryInfo(GCKind.Background).Index != background || GC.GetGCMemoryInfo(GCKind.FullBlocking).Index != blocking;
     }
 }

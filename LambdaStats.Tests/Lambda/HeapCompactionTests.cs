@@ -110,8 +110,6 @@ public sealed class HeapCompactionTests
     /// <summary>Ingests one event in the hour before <see cref="Now"/> and runs the hourly batch that closes it.</summary>
     private static async Task RunHourWithEventsAsync(IHeapCompactor compactor, ILogger logger, int? thresholdMegabytes = null)
     {
-        var provider = Substitute.For<ILoggerProvider>();
-        provider.CreateLogger(Arg.Any<string>()).Returns(logger);
         var configuration = thresholdMegabytes is { } threshold
             ? new ConfigurationBuilder()
                 .AddConfiguration(TestConfiguration.Shipped)
@@ -123,11 +121,7 @@ public sealed class HeapCompactionTests
             new InMemoryEventStore(),
             new InMemoryViewStore(),
             clock,
-            services =>
-            {
-                services.AddSingleton(compactor);
-                services.AddSingleton(provider);
-            },
+            CompactorServices.With(compactor, logger),
             configuration);
         await harness.StartAsync();
         await harness.IngestAsync(new LambdaEvent { Id = "o1", Type = EventType.MediaOpened, OccurredAt = Now.AddHours(-1), HubId = "h1", MediaId = "m1" });

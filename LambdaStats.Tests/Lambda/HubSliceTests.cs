@@ -6,6 +6,7 @@ using LambdaStats.Modules.View.Contracts;
 using LambdaStats.Tests.Storage;
 using LambdaStats.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 
@@ -182,6 +183,40 @@ public sealed class HubSliceTests
 
             // 100 new events in one hour: one slice per 10 events, and at most 64 slices.
             await compactor.Received(expectedCollections).CollectInBackgroundAsync(Arg.Any<TimeSpan>(), Arg.Any<CancellationToken>());
+        }
+    }
+
+    [TestCase(true, 0)]
+    [TestCase(false, 10)]
+    public async Task SliceCollection_TimedOut_LogsWarning(bool collectionEnds, int expectedWarnings)
+    {
+        var compactor = Substitute.For<IHeapCompactor>();
+        compactor.CollectInBackgroundAsync(Arg.Any<TimeSpan>(), Arg.Any<CancellationToken>()).Returns(collectionEnds);
+        var logger = Substitute.For<ILogger>();
+        logger.IsEnabled(Arg.Any<LogLevel>()).Returns(true);
+        var clock = new FakeTimeProvider(Start);
+        await using var harness = new LambdaCoreHarness(
+            new InMemoryEventStore(),
+            new InMemoryViewStore(),
+            clock,
+            CompactorServices.With(compactor, logger),
+            TestConfiguration.With(("Batch:EventsPerHubSlice", "10")));
+        await harness.StartAsync();
+        clock.SetUtcNow(Start.AddHours(1));
+        await harness.IngestAsync(MixedHourEvents.Random(new Random(6), "one-hour", 100, Start, hours: 1, Hubs));
+        clock.SetUtcNow(Start.AddHours(1).AddMinutes(1));
+
+        var summary = await harness.RunHourlyAsync();
+
+        var warnings = logger.ReceivedCalls()
+            .Where(call => call.GetMethodInfo().Name == nameof(ILogger.Log) && call.GetArguments()[1] is EventId { Id: 2009 })
+            .Select(call => call.GetArguments()[2]!.ToString())
+            .ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(summary.Aggregations.Where(a => a.Error is not null), Is.Empty, "a slow collection fails nothing");
+            Assert.That(warnings, Has.Count.EqualTo(expectedWarnings), "one warning per slice whose collection did not end");
+            Assert.That(warnings.Take(1), Is.All.Contains("slice 1 of 10").And.Contains("within 10 s"));
         }
     }
 
