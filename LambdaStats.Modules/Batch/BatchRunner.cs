@@ -66,6 +66,11 @@ internal sealed partial class BatchRunner(
 
             return new BatchRunSummary(summaries);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Log.HourlyRunCancelled(logger, request.Describe());
+            throw;
+        }
         finally
         {
             runLock.Release();
@@ -537,6 +542,9 @@ internal sealed partial class BatchRunner(
 
         [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "{Run} wrote hour {Hour:yyyy-MM-dd'T'HH:mm:sszzz} of {Aggregations} in {SliceCount} slices of hubs; the commit makes it visible")]
         public static partial void HourWrittenInSlices(ILogger logger, string run, DateTimeOffset hour, string aggregations, int sliceCount);
+
+        [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "{Run} cancelled; aggregations not yet committed keep their watermarks, the speed layer keeps serving their hours, and the next run computes them")]
+        public static partial void HourlyRunCancelled(ILogger logger, string run);
 
         [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "{Run}: the garbage collection after slice {Slice} of {SliceCount} of hour {Hour:yyyy-MM-dd'T'HH:mm:sszzz} did not end within {LimitSeconds} s; the next slice starts beside it, so the batch's memory peak may be higher")]
         public static partial void SliceCollectionTimedOut(ILogger logger, string run, DateTimeOffset hour, int slice, int sliceCount, double limitSeconds);

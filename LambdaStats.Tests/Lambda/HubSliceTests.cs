@@ -96,6 +96,44 @@ public sealed class HubSliceTests
         }
     }
 
+    [Test]
+    public async Task SlicedRun_CancelledBetweenSlices_RetriesExactly()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var compactor = Substitute.For<IHeapCompactor>();
+        compactor.CollectInBackgroundAsync(Arg.Any<TimeSpan>(), Arg.Any<CancellationToken>()).Returns(_ =>
+        {
+            // The service stops while the first slice's collection runs.
+            cancellation.Cancel();
+            return Task.FromResult(true);
+        });
+        var logger = Substitute.For<ILogger>();
+        logger.IsEnabled(Arg.Any<LogLevel>()).Returns(true);
+        var clock = new FakeTimeProvider(Start);
+        await using var harness = new LambdaCoreHarness(new InMemoryEventStore(), new InMemoryViewStore(), clock, CompactorServices.With(compactor, logger), TestConfiguration.With(("Batch:EventsPerHubSlice", "20")));
+        await harness.StartAsync();
+        clock.SetUtcNow(Start.AddHours(2));
+        await harness.IngestAsync(MixedHourEvents.Random(new Random(5), "first", 400, Start, hours: 2, Hubs));
+        clock.SetUtcNow(Start.AddHours(2).AddMinutes(1));
+        var runner = harness.Services.GetRequiredService<BatchRunner>();
+
+        Assert.That(async () => await runner.RunAsync(BatchRunRequest.Hourly, cancellation.Token), Throws.InstanceOf<OperationCanceledException>());
+        var duringStop = await MixedHourEvents.HourlyAnswersAsync(harness, Hubs, Start, hours: 2, expectedWatermark: UtcHour.MinValue);
+        var retried = await harness.RunHourlyAsync();
+        var afterRetry = await MixedHourEvents.HourlyAnswersAsync(harness, Hubs, Start, hours: 2, expectedWatermark: UtcHour.Containing(Start.AddHours(2)));
+        var expected = await CleanAnswersAsync(seed: 5, eventCount: 400);
+        var cancelledLines = logger.ReceivedCalls().Count(call => call.GetMethodInfo().Name == nameof(ILogger.Log) && call.GetArguments()[1] is EventId { Id: 2012 });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(cancelledLines, Is.EqualTo(1), "the cancelled run logs one line");
+            Assert.That(duringStop, Is.EqualTo(expected), "the speed layer still answers exactly after the cancellation");
+            Assert.That(retried.Aggregations.Where(a => a.Error is not null), Is.Empty, "the next run succeeds");
+            Assert.That(afterRetry, Is.EqualTo(expected), "the next run replaced the cancelled run's slices, with nothing counted twice");
+            Assert.That(harness.Speed.DivergenceCount, Is.Zero);
+        }
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public async Task SlicedRun_OnlyLargeHours_AreSliced(bool sqlite)
