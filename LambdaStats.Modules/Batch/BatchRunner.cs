@@ -457,7 +457,13 @@ internal sealed partial class BatchRunner(
 
     private async Task<AggregationRunSummary> FailAsync(RunPlan plan, Exception exception)
     {
-        Log.AggregationFailed(logger, exception, plan.Definition.Name, plan.Run, plan.Frontier.Watermark.Start, plan.To.Start);
+        // Before its first run, an aggregation's watermark is the minimum hour (year 1), which
+        // would read as a date in the log. The run began at its first hour with events, or
+        // covered no hour when there is none.
+        var from = !plan.Frontier.IsInitial ? plan.Frontier.Watermark
+            : plan.NewHours.Count > 0 ? plan.NewHours.Min()
+            : plan.To;
+        Log.AggregationFailed(logger, exception, plan.Definition.Name, plan.Run, from.Start, plan.To.Start);
         await publisher.Publish(new BatchFailed(plan.Definition.Name, exception.Message), CancellationToken.None).ConfigureAwait(false);
         return new AggregationRunSummary(plan.Definition.Name, plan.Frontier.IsInitial ? null : plan.Frontier.Watermark, 0, exception.Message);
     }

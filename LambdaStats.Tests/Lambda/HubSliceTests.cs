@@ -134,6 +134,34 @@ public sealed class HubSliceTests
         }
     }
 
+    [Test]
+    public async Task FailedFirstRun_LogsFirstEventHour()
+    {
+        var events = new FailingCountStore(new InMemoryEventStore()) { Failing = true };
+        var logger = Substitute.For<ILogger>();
+        logger.IsEnabled(Arg.Any<LogLevel>()).Returns(true);
+        var clock = new FakeTimeProvider(Start);
+        await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock, CompactorServices.With(Substitute.For<IHeapCompactor>(), logger), TestConfiguration.With(("Batch:EventsPerHubSlice", "10")));
+        await harness.StartAsync();
+        clock.SetUtcNow(Start.AddHours(3));
+        await harness.IngestAsync(MixedHourEvents.Random(new Random(9), "late-start", 50, Start.AddHours(1), hours: 1, Hubs));
+        clock.SetUtcNow(Start.AddHours(3).AddMinutes(1));
+
+        await harness.RunHourlyAsync();
+
+        var failures = logger.ReceivedCalls()
+            .Where(call => call.GetMethodInfo().Name == nameof(ILogger.Log) && call.GetArguments()[1] is EventId { Id: 2004 })
+            .Select(call => call.GetArguments()[2]!.ToString()!)
+            .ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(failures, Has.Count.EqualTo(harness.Services.GetRequiredService<AggregationCatalog>().All.Count), "one line per aggregation");
+            Assert.That(failures.Where(line => line.StartsWith("Batch of mediaConsultations ", StringComparison.Ordinal)), Is.All.Contains($"from {Start.AddHours(1):yyyy-MM-dd'T'HH}:00:00+00:00 to {Start.AddHours(3):yyyy-MM-dd'T'HH}:00:00+00:00"), "an aggregation with events: from its first hour with events");
+            Assert.That(failures.Where(line => line.StartsWith("Batch of subscriptions ", StringComparison.Ordinal)), Is.All.Contains($"from {Start.AddHours(3):yyyy-MM-dd'T'HH}:00:00+00:00 to {Start.AddHours(3):yyyy-MM-dd'T'HH}:00:00+00:00"), "an aggregation without events: no hour");
+            Assert.That(failures, Is.All.Not.Contains("0001-01-01"));
+        }
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public async Task SlicedRun_OnlyLargeHours_AreSliced(bool sqlite)
