@@ -34,6 +34,7 @@ public sealed class OperationsEndpointTests
         {
             Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(notReady.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(await notReady.Content.ReadAsStringAsync(), Is.EqualTo("Degraded"), "a rebuild is a phase of every start, not an error");
             Assert.That(ready, Is.EqualTo(HttpStatusCode.OK));
         }
     }
