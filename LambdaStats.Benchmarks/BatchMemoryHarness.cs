@@ -34,8 +34,12 @@ internal static class BatchMemoryHarness
         var visitors = options.Int("visitors", 1_000_000);
         var sampleMilliseconds = options.Int("sample-ms", 20);
         var afterSeconds = options.Int("after-seconds", 30);
-        var liveRate = options.Int("live-rate", 0);
-        var settleSeconds = options.Int("settle-seconds", 60);
+        var liveRate = options.NonNegativeInt("live-rate", 0);
+        var settleSeconds = options.NonNegativeInt("settle-seconds", 60);
+        if (liveRate == 0 && options.OptionalString("settle-seconds") is not null)
+        {
+            throw new ArgumentException("Option --settle-seconds needs --live-rate: without live events there is nothing to settle.");
+        }
 
         var directory = RepositoryPaths.CreateWorkDirectory("lambdastats-batch-memory", options.OptionalString("work-dir"));
         try
@@ -58,13 +62,14 @@ internal static class BatchMemoryHarness
 
             clock.Now = hour.End.AddMinutes(1);
             using var live = new CancellationTokenSource();
-            var liveIngestion = Task.CompletedTask;
+            var liveIngestion = Task.FromResult(0L);
+            var liveClock = Stopwatch.StartNew();
             if (liveRate > 0)
             {
                 liveIngestion = Task.Run(() => IngestLiveAsync(host.Get<IEventIngestor>(), hour.AddHours(1), liveRate, hubs, media, visitors, live.Token));
                 await Task.Delay(TimeSpan.FromSeconds(settleSeconds));
                 before = MemorySample.Take(TimeSpan.Zero);
-                Console.WriteLine(FormattableString.Invariant($"after {settleSeconds} s of {liveRate:N0} live events/s: {before.Describe()}"));
+                Console.WriteLine(FormattableString.Invariant($"after {settleSeconds} s of live events at {liveRate:N0} per second requested, without a full collection: {before.Describe()}"));
             }
 
             using var sampler = new MemorySampler(TimeSpan.FromMilliseconds(sampleMilliseconds), options.OptionalString("trace"));
@@ -73,7 +78,8 @@ internal static class BatchMemoryHarness
             batchClock.Stop();
             var peak = sampler.StopAndReadPeak();
             await live.CancelAsync();
-            var liveEvents = await liveIngestion.ContinueWith(task => task.IsCompletedSuccessfully ? ((Task<long>)task).Result : 0, TaskScheduler.Default);
+            var liveEvents = await liveIngestion;
+            liveClock.Stop();
 
             var failed = summary.Aggregations.Where(a => a.Error is not null).ToList();
             if (failed.Count > 0)
@@ -83,10 +89,15 @@ internal static class BatchMemoryHarness
             }
 
             Console.WriteLine(FormattableString.Invariant($"hourly batch over {events:N0} events: {batchClock.Elapsed.TotalSeconds:F2} s, {peak.Samples} samples"));
-            Console.WriteLine(FormattableString.Invariant($"peak during the run: RSS {peak.MaxRss / MiB:F0} MiB (+{(peak.MaxRss - before.Rss) / MiB:F0} over before), RSS without mapped files {peak.MaxAnonymous / MiB:F0} MiB (+{(peak.MaxAnonymous - before.Anonymous) / MiB:F0}), managed heap {peak.MaxHeap / MiB:F0} MiB (+{(peak.MaxHeap - before.Heap) / MiB:F0}), GC committed {peak.MaxCommitted / MiB:F0} MiB (+{(peak.MaxCommitted - before.Committed) / MiB:F0})"));
+            Console.WriteLine(FormattableString.Invariant($"peak during the run, and its rise over the last sample before the batch: RSS {peak.MaxRss / MiB:F0} MiB (+{(peak.MaxRss - before.Rss) / MiB:F0}), RSS without mapped files {peak.MaxAnonymous / MiB:F0} MiB (+{(peak.MaxAnonymous - before.Anonymous) / MiB:F0}), managed heap {peak.MaxHeap / MiB:F0} MiB (+{(peak.MaxHeap - before.Heap) / MiB:F0}), GC committed {peak.MaxCommitted / MiB:F0} MiB (+{(peak.MaxCommitted - before.Committed) / MiB:F0})"));
             if (liveRate > 0)
             {
-                Console.WriteLine(FormattableString.Invariant($"live events ingested from the start of the settling to the end of the batch: {liveEvents:N0}"));
+                var reached = liveEvents / liveClock.Elapsed.TotalSeconds;
+                Console.WriteLine(FormattableString.Invariant($"live events ingested from the start of the settling to the end of the batch: {liveEvents:N0} in {liveClock.Elapsed.TotalSeconds:F1} s, {reached:N0} per second"));
+                if (reached < liveRate * 0.95)
+                {
+                    Console.WriteLine(FormattableString.Invariant($"warning: the live events fell behind the requested {liveRate:N0} per second, so the figures above are for a lighter load"));
+                }
             }
 
             var afterClock = Stopwatch.StartNew();

@@ -17,7 +17,7 @@ const string Usage = """
       ingest-stages Cost per event of each ingest stage, in process on one thread. --events (500000) --batch (1000)
       sqlite-insert What SQLite costs per inserted row, below the event store. --rows (200000)
       batch        One hourly batch over one hour of events. --events (1000000) --repeat (3); --read-hour-per-event-type, --compact-heap-above-megabytes N and --events-per-hub-slice N set those Batch settings
-      batch-memory Peak RSS and managed heap of one hourly batch over an hour shaped like the soak's, with the speed layer buffering it, and the memory after it. --events (5000000) --hubs (100) --media (10000) --visitors (1000000) --sample-ms (20) --after-seconds (30) --trace PATH (every sample as CSV), --live-rate (0: events of the next hour per second before and during the batch, as in the soak) --settle-seconds (60: live events before the batch), and the Batch settings of batch
+      batch-memory Peak RSS and managed heap of one hourly batch over an hour shaped like the soak's, with the speed layer buffering it, and the memory after it. --events (5000000) --hubs (100) --media (10000) --visitors (1000000) --sample-ms (20) --after-seconds (30) --trace PATH (every sample as CSV), --live-rate (default 0, off: events of the next hour per second before and during the batch, as in the soak) --settle-seconds (60: seconds of live events before the batch), and the Batch settings of batch
       speed-memory Managed bytes per live key and hour in the speed layer. --keys (10000) --hours (24) --visitors (0: no visitor ids) --pairs-in-memory (0: no scratch files) --scratch-dir (new temp dir) --per-round (heap and ns per event after each round of one event per key)
       soak         Sustained ingest; service RSS, managed heap and batch watermark sampled over time. --seconds (600) --rate (10000 events/s) --sample-seconds (10) --warmup-seconds (60) --max-rss-mib (12288, stops the load above it) --csv PATH
       loadgen      The load generator that ingest, freshness and soak start as a separate process. --url --events --seconds --rate --batch --concurrency; each event draws its hub, media, page and visitor from --hubs (100) --media (10000) --visitors (1000000)
@@ -37,7 +37,17 @@ if (harness != "loadgen")
     MachineInfo.Print(string.Join(' ', args));
 }
 
-var exitCode = await RunHarnessAsync(harness, rest);
+int exitCode;
+try
+{
+    exitCode = await RunHarnessAsync(harness, rest);
+}
+catch (ArgumentException exception)
+{
+    // An invalid option: the message names it, so a stack trace adds nothing.
+    Console.Error.WriteLine(exception.Message);
+    return 2;
+}
 if (harness != "loadgen")
 {
     MachineInfo.PrintLoadAverage("end");

@@ -45,7 +45,20 @@ internal sealed class Options
     public long Long(string name, long defaultValue) =>
         values.TryGetValue(name, out var text) ? ParseLong(name, text) : defaultValue;
 
-    public int Int(string name, int defaultValue) => checked((int)Long(name, defaultValue));
+    public int Int(string name, int defaultValue)
+    {
+        var value = Long(name, defaultValue);
+        return value is >= int.MinValue and <= int.MaxValue
+            ? (int)value
+            : throw new ArgumentException($"Option --{name} must be between {int.MinValue} and {int.MaxValue}, got {value}.");
+    }
+
+    /// <summary>Reads an integer option that must be zero or more.</summary>
+    public int NonNegativeInt(string name, int defaultValue)
+    {
+        var value = Int(name, defaultValue);
+        return value >= 0 ? value : throw new ArgumentException($"Option --{name} must be zero or more, got {value}.");
+    }
 
     public bool Flag(string name) => values.TryGetValue(name, out var text) && text != "false";
 
