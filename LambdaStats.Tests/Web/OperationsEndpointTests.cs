@@ -9,6 +9,7 @@ using LambdaStats.Modules.Storage.Sqlite;
 using LambdaStats.Tests.Support;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace LambdaStats.Tests.Web;
 
@@ -152,6 +153,30 @@ public sealed class OperationsEndpointTests
         }
     }
 
+    [Test]
+    public async Task BatchRun_ServiceStopping_CancelsWith503()
+    {
+        BlockingSequenceStore? store = null;
+        using var factory = new LambdaStatsFactory();
+        using var blocking = factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddSingleton<IEventStore>(provider => store = new BlockingSequenceStore(ActivatorUtilities.CreateInstance<SqliteEventStore>(provider)))));
+        using var client = blocking.CreateClient();
+        Assert.That(await WaitForStatusAsync(client, "/health/ready", HttpStatusCode.OK), Is.EqualTo(HttpStatusCode.OK));
+
+        store!.Armed = true;
+        var run = client.PostAsync("/api/admin/batch/run", null);
+        await store.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        blocking.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        var response = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        var body = await response.Content.ReadAsStringAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(body, Does.Contain("The service is stopping.").And.Contain("next run computes their hours"));
+        }
+    }
+
     private static async Task<HttpStatusCode> WaitForStatusAsync(HttpClient client, string path, HttpStatusCode expected)
     {
         var status = HttpStatusCode.ServiceUnavailable;
@@ -165,6 +190,25 @@ public sealed class OperationsEndpointTests
         }
 
         return status;
+    }
+
+    /// <summary>An event store whose reads of the highest sequence, once armed, wait until they are cancelled: a batch run that takes long.</summary>
+    private sealed class BlockingSequenceStore(IEventStore inner) : DelegatingEventStore(inner)
+    {
+        public volatile bool Armed;
+
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async Task<long> GetMaxSequenceAsync(CancellationToken cancellationToken)
+        {
+            if (Armed)
+            {
+                Entered.TrySetResult();
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            return await base.GetMaxSequenceAsync(cancellationToken);
+        }
     }
 
     /// <summary>An event store whose first read of the highest sequence waits for a signal: a rebuild that takes long.</summary>

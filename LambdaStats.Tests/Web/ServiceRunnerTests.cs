@@ -2,6 +2,8 @@ using LambdaStats.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace LambdaStats.Tests.Web;
 
@@ -157,7 +159,39 @@ public sealed class ServiceRunnerTests
         }));
     }
 
-    private async Task<(int ExitCode, string Output)> RunAsync(params (string Key, string Value)[] settings)
+    [Test]
+    public async Task Run_StopTimedOut_ExitsCleanly()
+    {
+        var builder = CreateBuilder();
+        builder.AddLambdaStats();
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromMilliseconds(200));
+        builder.Services.AddHostedService<SlowStoppingService>();
+        var app = builder.Build();
+        app.MapLambdaStats();
+        app.Lifetime.ApplicationStarted.Register(app.Lifetime.StopApplication);
+
+        using var error = new StringWriter();
+        var exitCode = await ServiceRunner.RunAsync(app, error).WaitAsync(TimeSpan.FromSeconds(30));
+        await app.DisposeAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.Zero, "the service ran and stopped on request");
+            Assert.That(error.ToString(), Does.StartWith("LambdaStats stopped, but some work did not end within the shutdown timeout (0:00:00.2)"));
+            Assert.That(error.ToString(), Does.Not.Contain("could not start"));
+        }
+    }
+
+    /// <summary>A hosted service that takes longer to stop than the host's shutdown timeout, and is cancelled by it.</summary>
+    private sealed class SlowStoppingService : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+    }
+
+    /// <summary>Returns a builder for a service on a free loopback port, over this test's data directory, without the job server or logs.</summary>
+    private WebApplicationBuilder CreateBuilder()
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -167,6 +201,12 @@ public sealed class ServiceRunnerTests
             ["Hosting:RunJobServer"] = "false",
             ["Logging:LogLevel:Default"] = "None",
         });
+        return builder;
+    }
+
+    private async Task<(int ExitCode, string Output)> RunAsync(params (string Key, string Value)[] settings)
+    {
+        var builder = CreateBuilder();
         builder.Configuration.AddInMemoryCollection(settings.Select(setting => KeyValuePair.Create(setting.Key, (string?)setting.Value)));
         builder.AddLambdaStats();
         var app = builder.Build();

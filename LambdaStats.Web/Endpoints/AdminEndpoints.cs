@@ -18,11 +18,33 @@ internal static class AdminEndpoints
         return app;
     }
 
-    private static async Task<IResult> RunHourlyAsync(IMediator mediator, CancellationToken cancellationToken) =>
-        ToResult(await mediator.Send(new RunHourlyBatch(), cancellationToken));
+    private static Task<IResult> RunHourlyAsync(IMediator mediator, IHostApplicationLifetime lifetime, CancellationToken cancellationToken) =>
+        RunUntilStoppingAsync(token => mediator.Send(new RunHourlyBatch(), token), lifetime, cancellationToken);
 
-    private static async Task<IResult> RunDailyAsync(IMediator mediator, CancellationToken cancellationToken) =>
-        ToResult(await mediator.Send(new RunDailyBatch(), cancellationToken));
+    private static Task<IResult> RunDailyAsync(IMediator mediator, IHostApplicationLifetime lifetime, CancellationToken cancellationToken) =>
+        RunUntilStoppingAsync(token => mediator.Send(new RunDailyBatch(), token), lifetime, cancellationToken);
+
+    /// <summary>
+    /// Runs a batch until it ends, the client leaves, or the service starts to stop. Kestrel lets
+    /// a running request finish during the shutdown timeout rather than cancel it. Without the
+    /// stopping token, a run started here would hold the stop for that whole time. A run waiting
+    /// for another run's lock would even start once that run was cancelled.
+    /// </summary>
+    private static async Task<IResult> RunUntilStoppingAsync(Func<CancellationToken, ValueTask<BatchRunSummary>> run, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+    {
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        try
+        {
+            return ToResult(await run(stopping.Token));
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            return Results.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "The service is stopping.",
+                detail: "The batch run was cancelled. Aggregations it had not committed keep their watermarks, and the next run computes their hours.");
+        }
+    }
 
     /// <summary>
     /// Schedules the recompute of [from, to), widened to whole hours, as chained Hangfire jobs

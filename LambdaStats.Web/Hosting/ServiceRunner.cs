@@ -51,6 +51,10 @@ public static partial class ServiceRunner
     /// </remarks>
     public static async Task<int> RunAsync(WebApplication app, TextWriter error, CancellationToken cancellationToken = default)
     {
+        // Read before the run: once it ends, the host has disposed its services.
+        var started = app.Lifetime.ApplicationStarted;
+        var stopping = app.Lifetime.ApplicationStopping;
+        var shutdownTimeout = app.Services.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout;
         try
         {
             app.Services.GetService<IStartupValidator>()?.Validate();
@@ -69,6 +73,13 @@ public static partial class ServiceRunner
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            return 0;
+        }
+        catch (OperationCanceledException) when (started.IsCancellationRequested && stopping.IsCancellationRequested)
+        {
+            // The host ran and was asked to stop, but some work outlived the shutdown timeout.
+            // That is not a failure to start, and the work that was cut off is redone later.
+            await error.WriteLineAsync($"LambdaStats stopped, but some work did not end within the shutdown timeout ({shutdownTimeout:g}) and was abandoned; uncommitted batch work is computed again by the next run.").ConfigureAwait(false);
             return 0;
         }
         catch (Exception exception)
