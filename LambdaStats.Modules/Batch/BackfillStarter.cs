@@ -16,7 +16,12 @@ namespace LambdaStats.Modules.Batch;
 /// the present, the speed layer holds that aggregation's whole history, so answers stay exact
 /// and the answer's <c>finalUntil</c> shows how far the backfill has gone.
 /// </summary>
-/// <remarks>Runs in the background once the speed layer is ready, so a large store never delays startup.</remarks>
+/// <remarks>
+/// Runs in the background once the speed layer is ready, so a large store never delays startup.
+/// It also schedules an hourly catch-up at once when an aggregation with views is behind the
+/// last closed hour. Otherwise an hourly run missed while the service was down, or cut off by
+/// a stop, would wait for the next hour, and the speed layer would hold the closed hours until then.
+/// </remarks>
 internal sealed partial class BackfillStarter(
     AggregationCatalog catalog,
     IEventStore events,
@@ -54,11 +59,17 @@ internal sealed partial class BackfillStarter(
     {
         var end = UtcHour.Containing(clock.GetUtcNow());
         var maxSequence = await events.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
+        var behind = new List<(string Aggregation, UtcHour Watermark)>();
         foreach (var definition in catalog.All)
         {
             var frontier = await views.GetFrontierAsync(definition.ViewId, cancellationToken).ConfigureAwait(false);
             if (!frontier.IsInitial)
             {
+                if (frontier.Watermark < end)
+                {
+                    behind.Add((definition.Name, frontier.Watermark));
+                }
+
                 continue;
             }
 
@@ -69,12 +80,22 @@ internal sealed partial class BackfillStarter(
                 scheduler.ScheduleBackfill(definition.Name, hours, end);
             }
         }
+
+        if (behind.Count > 0)
+        {
+            var oldest = behind.MinBy(aggregation => aggregation.Watermark);
+            var jobId = scheduler.ScheduleHourlyCatchUp();
+            Log.CatchUpScheduled(logger, behind.Count, oldest.Aggregation, oldest.Watermark.Start, end.Start, jobId);
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Aggregation {Aggregation} has no views yet; scheduling its backfill from {FirstHour:yyyy-MM-dd'T'HH:mm:sszzz}")]
         public static partial void NewAggregationFound(ILogger logger, string aggregation, DateTimeOffset firstHour);
+
+        [LoggerMessage(EventId = 2032, Level = LogLevel.Information, Message = "Aggregations behind the last closed hour: {Count}, the oldest {Aggregation} at {Watermark:yyyy-MM-dd'T'HH:mm:sszzz}, while closed hours end at {End:yyyy-MM-dd'T'HH:mm:sszzz}; hourly catch-up scheduled now as job {JobId}")]
+        public static partial void CatchUpScheduled(ILogger logger, int count, string aggregation, DateTimeOffset watermark, DateTimeOffset end, string jobId);
 
         [LoggerMessage(EventId = 2031, Level = LogLevel.Error, Message = "Checking for aggregations to backfill failed; restart the service or schedule the backfill with POST /api/admin/recompute")]
         public static partial void BackfillCheckFailed(ILogger logger, Exception exception);

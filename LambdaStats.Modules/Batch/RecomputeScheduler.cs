@@ -46,6 +46,8 @@ internal sealed partial class RecomputeScheduler(IBackgroundJobClient jobs, Aggr
         return new RecomputeTicket(ids);
     }
 
+    public string ScheduleHourlyCatchUp() => jobs.Enqueue<BatchJobs>(job => job.RunHourlyAsync(CancellationToken.None));
+
     public RecomputeTicket ScheduleBackfill(string aggregation, IReadOnlyList<UtcHour> hoursWithEvents, UtcHour end)
     {
         var firstHour = hoursWithEvents[0];

@@ -72,6 +72,34 @@ public sealed class BackfillAndRecomputeTests
         }
     }
 
+    [TestCase(0, false)]
+    [TestCase(2, true)]
+    public async Task Restart_BehindClosedHour_SchedulesCatchUp(int hoursDown, bool expectCatchUp)
+    {
+        var clock = new FakeTimeProvider(Now.AddHours(-3));
+        var events = new InMemoryEventStore();
+        var views = new InMemoryViewStore();
+        await using (var before = new LambdaCoreHarness(events, views, clock))
+        {
+            await before.StartAsync();
+            await before.IngestAsync(new LambdaEvent { Id = "o1", Type = EventType.MediaOpened, OccurredAt = Now.AddHours(-3), HubId = "h1", MediaId = "m1" });
+            clock.SetUtcNow(Now.AddMinutes(-30));
+            await before.IngestAsync(new LambdaEvent { Id = "o2", Type = EventType.MediaOpened, OccurredAt = Now.AddMinutes(-30), HubId = "h1", MediaId = "m1" });
+            await before.RunHourlyAsync();
+        }
+
+        // The service stops, stays down for a while, and starts again.
+        clock.SetUtcNow(Now.AddMinutes(-30).AddHours(hoursDown));
+        var scheduler = Substitute.For<IRecomputeScheduler>();
+        scheduler.ScheduleHourlyCatchUp().Returns("7");
+        await using var after = new LambdaCoreHarness(events, views, clock, services => services.AddSingleton(scheduler));
+        await after.StartAsync();
+        await ActivatorUtilities.CreateInstance<BackfillStarter>(after.Services).ScheduleMissingBackfillsAsync(CancellationToken.None);
+
+        scheduler.Received(expectCatchUp ? 1 : 0).ScheduleHourlyCatchUp();
+        scheduler.DidNotReceive().ScheduleBackfill(Arg.Any<string>(), Arg.Any<IReadOnlyList<UtcHour>>(), Arg.Any<UtcHour>());
+    }
+
     [Test]
     public async Task NewAggregation_Backfilled_StaysExactAndReachesThePresent()
     {

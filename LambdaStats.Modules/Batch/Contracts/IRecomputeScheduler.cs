@@ -17,6 +17,9 @@ public interface IRecomputeScheduler
     /// day that has events in <paramref name="hoursWithEvents"/> (ascending, not empty).
     /// </summary>
     RecomputeTicket ScheduleBackfill(string aggregation, IReadOnlyList<UtcHour> hoursWithEvents, UtcHour end);
+
+    /// <summary>Schedules one hourly catch-up run now, as the recurring job would run it, and returns its job id.</summary>
+    string ScheduleHourlyCatchUp();
 }
 
 /// <summary>The Hangfire job ids of a scheduled recompute, in the order they run.</summary>
