@@ -531,7 +531,7 @@ internal sealed partial class BatchRunner(
         [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{Run} starting; closed hours end at {End:yyyy-MM-dd'T'HH:mm:sszzz}")]
         public static partial void HourlyRunStarting(ILogger logger, string run, DateTimeOffset end);
 
-        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{Run} completed up to {End:yyyy-MM-dd'T'HH:mm:sszzz}: {BucketCount} hours written, {FailedCount} aggregations failed")]
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{Run} completed up to {End:yyyy-MM-dd'T'HH:mm:sszzz}: {BucketCount} hourly views written (one per aggregation and hour), {FailedCount} aggregations failed")]
         public static partial void HourlyRunCompleted(ILogger logger, string run, DateTimeOffset end, int bucketCount, int failedCount);
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Batch of {Aggregation} ({Run}) committed {NewHourCount} new hours and rewrote {RewrittenHourCount} earlier hours (for late events or a recompute; an hour left without events loses its rows); watermark {Watermark:yyyy-MM-dd'T'HH:mm:sszzz}, sequence {Sequence}")]
