@@ -26,10 +26,7 @@ public sealed class HeapCompactionTests
         await RunHourWithEventsAsync(compactor, logger);
 
         compactor.Received(1).Compact();
-        var compactionLogs = logger.ReceivedCalls()
-            .Where(call => call.GetMethodInfo().Name == nameof(ILogger.Log) && call.GetArguments()[1] is EventId { Id: 2007 })
-            .Select(call => call.GetArguments()[2]!.ToString())
-            .ToList();
+        var compactionLogs = LoggedLines.WithEventId(logger, 2007);
         Assert.That(compactionLogs, Has.Count.EqualTo(1));
         Assert.That(compactionLogs[0], Does.Contain("in 120 ms").And.Contain("working set 3000000000 to 1000000000 bytes"));
     }

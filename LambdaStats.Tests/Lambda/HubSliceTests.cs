@@ -122,7 +122,7 @@ public sealed class HubSliceTests
         var retried = await harness.RunHourlyAsync();
         var afterRetry = await MixedHourEvents.HourlyAnswersAsync(harness, Hubs, Start, hours: 2, expectedWatermark: UtcHour.Containing(Start.AddHours(2)));
         var expected = await CleanAnswersAsync(seed: 5, eventCount: 400);
-        var cancelledLines = logger.ReceivedCalls().Count(call => call.GetMethodInfo().Name == nameof(ILogger.Log) && call.GetArguments()[1] is EventId { Id: 2012 });
+        var cancelledLines = LoggedLines.WithEventId(logger, 2012).Count;
 
         using (Assert.EnterMultipleScope())
         {
@@ -149,10 +149,7 @@ public sealed class HubSliceTests
 
         await harness.RunHourlyAsync();
 
-        var failures = logger.ReceivedCalls()
-            .Where(call => call.GetMethodInfo().Name == nameof(ILogger.Log) && call.GetArguments()[1] is EventId { Id: 2004 })
-            .Select(call => call.GetArguments()[2]!.ToString()!)
-            .ToList();
+        var failures = LoggedLines.WithEventId(logger, 2004);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(failures, Has.Count.EqualTo(harness.Services.GetRequiredService<AggregationCatalog>().All.Count), "one line per aggregation");
@@ -274,10 +271,7 @@ public sealed class HubSliceTests
 
         var summary = await harness.RunHourlyAsync();
 
-        var warnings = logger.ReceivedCalls()
-            .Where(call => call.GetMethodInfo().Name == nameof(ILogger.Log) && call.GetArguments()[1] is EventId { Id: 2009 })
-            .Select(call => call.GetArguments()[2]!.ToString())
-            .ToList();
+        var warnings = LoggedLines.WithEventId(logger, 2009);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(summary.Aggregations.Where(a => a.Error is not null), Is.Empty, "a slow collection fails nothing");
