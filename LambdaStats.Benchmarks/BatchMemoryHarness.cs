@@ -28,17 +28,17 @@ internal static class BatchMemoryHarness
 
     public static async Task<int> RunAsync(Options options)
     {
-        var events = options.Int("events", 5_000_000);
-        var hubs = options.Int("hubs", 100);
-        var media = options.Int("media", 10_000);
-        var visitors = options.Int("visitors", 1_000_000);
-        var sampleMilliseconds = options.Int("sample-ms", 20);
-        var afterSeconds = options.Int("after-seconds", 30);
+        var events = options.PositiveInt("events", 5_000_000);
+        var hubs = options.PositiveInt("hubs", 100);
+        var media = options.PositiveInt("media", 10_000);
+        var visitors = options.PositiveInt("visitors", 1_000_000);
+        var sampleMilliseconds = options.PositiveInt("sample-ms", 20);
+        var afterSeconds = options.NonNegativeInt("after-seconds", 30);
         var liveRate = options.NonNegativeInt("live-rate", 0);
         var settleSeconds = options.NonNegativeInt("settle-seconds", 60);
         if (liveRate == 0 && options.OptionalString("settle-seconds") is not null)
         {
-            throw new ArgumentException("Option --settle-seconds needs --live-rate: without live events there is nothing to settle.");
+            throw new ArgumentException("Option --settle-seconds needs a --live-rate above 0: without live events there is nothing to settle.");
         }
 
         var directory = RepositoryPaths.CreateWorkDirectory("lambdastats-batch-memory", options.OptionalString("work-dir"));

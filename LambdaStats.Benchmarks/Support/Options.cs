@@ -45,19 +45,20 @@ internal sealed class Options
     public long Long(string name, long defaultValue) =>
         values.TryGetValue(name, out var text) ? ParseLong(name, text) : defaultValue;
 
-    public int Int(string name, int defaultValue)
-    {
-        var value = Long(name, defaultValue);
-        return value is >= int.MinValue and <= int.MaxValue
-            ? (int)value
-            : throw new ArgumentException($"Option --{name} must be between {int.MinValue} and {int.MaxValue}, got {value}.");
-    }
+    public int Int(string name, int defaultValue) => IntBetween(name, defaultValue, int.MinValue);
 
     /// <summary>Reads an integer option that must be zero or more.</summary>
-    public int NonNegativeInt(string name, int defaultValue)
+    public int NonNegativeInt(string name, int defaultValue) => IntBetween(name, defaultValue, 0);
+
+    /// <summary>Reads an integer option that must be one or more.</summary>
+    public int PositiveInt(string name, int defaultValue) => IntBetween(name, defaultValue, 1);
+
+    private int IntBetween(string name, int defaultValue, int minimum)
     {
-        var value = Int(name, defaultValue);
-        return value >= 0 ? value : throw new ArgumentException($"Option --{name} must be zero or more, got {value}.");
+        var value = Long(name, defaultValue);
+        return value >= minimum && value <= int.MaxValue
+            ? (int)value
+            : throw new ArgumentException($"Option --{name} must be between {minimum} and {int.MaxValue}, got {value}.");
     }
 
     public bool Flag(string name) => values.TryGetValue(name, out var text) && text != "false";
