@@ -4,6 +4,7 @@ using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.View.Contracts;
 using Mediator;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -28,7 +29,8 @@ internal sealed partial class BatchRunner(
     TimeProvider clock,
     IHeapCompactor heapCompactor,
     IOptions<BatchOptions> options,
-    ILogger<BatchRunner> logger)
+    ILogger<BatchRunner> logger,
+    IHostApplicationLifetime? lifetime = null)
 {
     /// <summary>Upper bound of the slices of one hour, whatever <see cref="BatchOptions.EventsPerHubSlice"/> gives.</summary>
     private const int MaxHubSlices = 64;
@@ -49,9 +51,13 @@ internal sealed partial class BatchRunner(
     /// </summary>
     public async Task<BatchRunSummary> RunAsync(BatchRunRequest request, CancellationToken cancellationToken)
     {
+        using var untilStopping = UntilStopping(cancellationToken);
+        cancellationToken = untilStopping.Token;
         await runLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // A run that waited for the lock while the service began to stop must not start.
+            cancellationToken.ThrowIfCancellationRequested();
             var end = UtcHour.Containing(clock.GetUtcNow());
             Log.HourlyRunStarting(logger, request.Describe(), end.Start);
             var plans = await PlanAndSealAsync(request, end, cancellationToken).ConfigureAwait(false);
@@ -79,9 +85,12 @@ internal sealed partial class BatchRunner(
 
     public async Task<BatchRunSummary> RunDailyAsync(CancellationToken cancellationToken)
     {
+        using var untilStopping = UntilStopping(cancellationToken);
+        cancellationToken = untilStopping.Token;
         await runLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var summaries = new List<AggregationRunSummary>();
             foreach (var definition in catalog.All)
             {
@@ -95,6 +104,15 @@ internal sealed partial class BatchRunner(
             runLock.Release();
         }
     }
+
+    /// <summary>
+    /// Returns a source cancelled with <paramref name="cancellationToken"/> or when the host
+    /// begins to stop. Callers cancel on their own signals, which can come later: Hangfire
+    /// cancels its jobs after the host's stopping token, and Kestrel lets a request run on.
+    /// Without this, a run waiting for the lock would start once the running one was cancelled.
+    /// </summary>
+    private CancellationTokenSource UntilStopping(CancellationToken cancellationToken) =>
+        CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime?.ApplicationStopping ?? CancellationToken.None);
 
     /// <summary>
     /// Returns the memory of the run to the operating system at once. Without a full collection,

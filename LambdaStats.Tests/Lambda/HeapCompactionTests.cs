@@ -20,8 +20,7 @@ public sealed class HeapCompactionTests
     public async Task HourlyRun_LargeHeap_CompactsAndLogs()
     {
         var compactor = Compactor(committedBytes: 600 * MiB);
-        var logger = Substitute.For<ILogger>();
-        logger.IsEnabled(Arg.Any<LogLevel>()).Returns(true);
+        var logger = LoggedLines.NewLogger();
 
         await RunHourWithEventsAsync(compactor, logger);
 

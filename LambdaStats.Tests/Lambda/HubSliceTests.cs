@@ -6,6 +6,7 @@ using LambdaStats.Modules.View.Contracts;
 using LambdaStats.Tests.Storage;
 using LambdaStats.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
@@ -107,8 +108,7 @@ public sealed class HubSliceTests
             cancellation.Cancel();
             return Task.FromResult(true);
         });
-        var logger = Substitute.For<ILogger>();
-        logger.IsEnabled(Arg.Any<LogLevel>()).Returns(true);
+        var logger = LoggedLines.NewLogger();
         var clock = new FakeTimeProvider(Start);
         await using var harness = new LambdaCoreHarness(new InMemoryEventStore(), new InMemoryViewStore(), clock, CompactorServices.With(compactor, logger), TestConfiguration.With(("Batch:EventsPerHubSlice", "20")));
         await harness.StartAsync();
@@ -135,11 +135,56 @@ public sealed class HubSliceTests
     }
 
     [Test]
+    public async Task ServiceStopping_WaitingRun_NeverStarts()
+    {
+        using var stopping = new CancellationTokenSource();
+        var lifetime = Substitute.For<IHostApplicationLifetime>();
+        lifetime.ApplicationStopping.Returns(stopping.Token);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var compactor = Substitute.For<IHeapCompactor>();
+        compactor.CollectInBackgroundAsync(Arg.Any<TimeSpan>(), Arg.Any<CancellationToken>()).Returns(async call =>
+        {
+            // The first run stays in its first slice until the service stops.
+            entered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, call.ArgAt<CancellationToken>(1));
+            return true;
+        });
+        var logger = LoggedLines.NewLogger();
+        var clock = new FakeTimeProvider(Start);
+        await using var harness = new LambdaCoreHarness(
+            new InMemoryEventStore(),
+            new InMemoryViewStore(),
+            clock,
+            services =>
+            {
+                CompactorServices.With(compactor, logger)(services);
+                services.AddSingleton(lifetime);
+            },
+            TestConfiguration.With(("Batch:EventsPerHubSlice", "20")));
+        await harness.StartAsync();
+        clock.SetUtcNow(Start.AddHours(2));
+        await harness.IngestAsync(MixedHourEvents.Random(new Random(5), "first", 400, Start, hours: 2, Hubs));
+        clock.SetUtcNow(Start.AddHours(2).AddMinutes(1));
+        var runner = harness.Services.GetRequiredService<BatchRunner>();
+
+        var running = runner.RunAsync(BatchRunRequest.Hourly, CancellationToken.None);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var waiting = runner.RunAsync(BatchRunRequest.Hourly, CancellationToken.None);
+        await stopping.CancelAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(async () => await running.WaitAsync(TimeSpan.FromSeconds(30)), Throws.InstanceOf<OperationCanceledException>(), "the running run stops with the service");
+            Assert.That(async () => await waiting.WaitAsync(TimeSpan.FromSeconds(30)), Throws.InstanceOf<OperationCanceledException>(), "the waiting run is cancelled too");
+            Assert.That(LoggedLines.WithEventId(logger, 2001), Has.Count.EqualTo(1), "only the first run started");
+        }
+    }
+
+    [Test]
     public async Task FailedFirstRun_LogsFirstEventHour()
     {
         var events = new FailingCountStore(new InMemoryEventStore()) { Failing = true };
-        var logger = Substitute.For<ILogger>();
-        logger.IsEnabled(Arg.Any<LogLevel>()).Returns(true);
+        var logger = LoggedLines.NewLogger();
         var clock = new FakeTimeProvider(Start);
         await using var harness = new LambdaCoreHarness(events, new InMemoryViewStore(), clock, CompactorServices.With(Substitute.For<IHeapCompactor>(), logger), TestConfiguration.With(("Batch:EventsPerHubSlice", "10")));
         await harness.StartAsync();
@@ -255,8 +300,7 @@ public sealed class HubSliceTests
     {
         var compactor = Substitute.For<IHeapCompactor>();
         compactor.CollectInBackgroundAsync(Arg.Any<TimeSpan>(), Arg.Any<CancellationToken>()).Returns(collectionEnds);
-        var logger = Substitute.For<ILogger>();
-        logger.IsEnabled(Arg.Any<LogLevel>()).Returns(true);
+        var logger = LoggedLines.NewLogger();
         var clock = new FakeTimeProvider(Start);
         await using var harness = new LambdaCoreHarness(
             new InMemoryEventStore(),
