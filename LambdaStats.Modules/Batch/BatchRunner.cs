@@ -186,21 +186,11 @@ internal sealed partial class BatchRunner(
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // The plans are sealed, so each must end with BatchFailed, as when a read fails.
-            var failed = new List<AggregationRunSummary>(plans.Count);
-            foreach (var plan in plans)
-            {
-                failed.Add(await FailAsync(plan, exception).ConfigureAwait(false));
-            }
-
-            return failed;
+            return await FailAllAsync(plans, exception).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            foreach (var plan in plans)
-            {
-                await publisher.Publish(new BatchFailed(plan.Definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
-            }
-
+            await ReleaseCancelledAsync(plans).ConfigureAwait(false);
             throw;
         }
 
@@ -225,11 +215,7 @@ internal sealed partial class BatchRunner(
             catch (OperationCanceledException)
             {
                 // The later groups were sealed too, so they are released as failed.
-                foreach (var plan in groups.Skip(g + 1).SelectMany(group => group))
-                {
-                    await publisher.Publish(new BatchFailed(plan.Definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
-                }
-
+                await ReleaseCancelledAsync(groups.Skip(g + 1).SelectMany(group => group)).ConfigureAwait(false);
                 throw;
             }
         }
@@ -296,20 +282,11 @@ internal sealed partial class BatchRunner(
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            foreach (var plan in plans)
-            {
-                summaries.Add(await FailAsync(plan, exception).ConfigureAwait(false));
-            }
-
-            return summaries;
+            return await FailAllAsync(plans, exception).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            foreach (var plan in plans)
-            {
-                await publisher.Publish(new BatchFailed(plan.Definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
-            }
-
+            await ReleaseCancelledAsync(plans).ConfigureAwait(false);
             throw;
         }
 
@@ -324,11 +301,7 @@ internal sealed partial class BatchRunner(
             catch (OperationCanceledException)
             {
                 // The plans not committed yet were sealed too, so they are released as failed.
-                for (var j = i + 1; j < plans.Count; j++)
-                {
-                    await publisher.Publish(new BatchFailed(plans[j].Definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
-                }
-
+                await ReleaseCancelledAsync(plans.Skip(i + 1)).ConfigureAwait(false);
                 throw;
             }
         }
@@ -470,6 +443,27 @@ internal sealed partial class BatchRunner(
         {
             await publisher.Publish(new BatchFailed(definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>Fails every plan of <paramref name="plans"/> with <paramref name="exception"/>, and returns their summaries in order.</summary>
+    private async Task<List<AggregationRunSummary>> FailAllAsync(List<RunPlan> plans, Exception exception)
+    {
+        var failed = new List<AggregationRunSummary>(plans.Count);
+        foreach (var plan in plans)
+        {
+            failed.Add(await FailAsync(plan, exception).ConfigureAwait(false));
+        }
+
+        return failed;
+    }
+
+    /// <summary>Sends <see cref="BatchFailed"/> for each sealed plan that a cancelled run will not commit, so that the speed layer stops waiting for it.</summary>
+    private async Task ReleaseCancelledAsync(IEnumerable<RunPlan> plans)
+    {
+        foreach (var plan in plans)
+        {
+            await publisher.Publish(new BatchFailed(plan.Definition.Name, "cancelled"), CancellationToken.None).ConfigureAwait(false);
         }
     }
 

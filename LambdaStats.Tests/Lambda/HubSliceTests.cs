@@ -1,5 +1,6 @@
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Batch;
+using LambdaStats.Modules.Batch.Contracts;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.View.Contracts;
@@ -74,11 +75,7 @@ public sealed class HubSliceTests
         var views = new SliceCountingViewStore(sqliteViews) { FailOnSliceWrite = 3 };
         var clock = new FakeTimeProvider(Start);
         await using var harness = new LambdaCoreHarness(events, views, clock, configuration: TestConfiguration.With(("Batch:EventsPerHubSlice", "20")));
-        await harness.StartAsync();
-        var random = new Random(5);
-        clock.SetUtcNow(Start.AddHours(2));
-        await harness.IngestAsync(MixedHourEvents.Random(random, "first", 400, Start, hours: 2, Hubs));
-        clock.SetUtcNow(Start.AddHours(2).AddMinutes(1));
+        await StartWithTwoHoursAsync(harness);
 
         var failed = await harness.RunHourlyAsync();
         var duringFailure = await MixedHourEvents.HourlyAnswersAsync(harness, Hubs, Start, hours: 2);
@@ -90,10 +87,8 @@ public sealed class HubSliceTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(failed.Aggregations.Count(a => a.Error is not null), Is.GreaterThan(0), "the failed slice fails its run");
-            Assert.That(retried.Aggregations.Where(a => a.Error is not null), Is.Empty, "the next run succeeds");
             Assert.That(duringFailure, Is.EqualTo(expected), "the speed layer still answers exactly after the failure");
-            Assert.That(afterRetry, Is.EqualTo(expected), "the retry replaced the slices of the failed run, with nothing counted twice");
-            Assert.That(harness.Speed.DivergenceCount, Is.Zero);
+            AssertExactRetry(retried, afterRetry, expected, harness);
         }
     }
 
@@ -111,10 +106,7 @@ public sealed class HubSliceTests
         var logger = LoggedLines.NewLogger();
         var clock = new FakeTimeProvider(Start);
         await using var harness = new LambdaCoreHarness(new InMemoryEventStore(), new InMemoryViewStore(), clock, CompactorServices.With(compactor, logger), TestConfiguration.With(("Batch:EventsPerHubSlice", "20")));
-        await harness.StartAsync();
-        clock.SetUtcNow(Start.AddHours(2));
-        await harness.IngestAsync(MixedHourEvents.Random(new Random(5), "first", 400, Start, hours: 2, Hubs));
-        clock.SetUtcNow(Start.AddHours(2).AddMinutes(1));
+        await StartWithTwoHoursAsync(harness);
         var runner = harness.Services.GetRequiredService<BatchRunner>();
 
         Assert.That(async () => await runner.RunAsync(BatchRunRequest.Hourly, cancellation.Token), Throws.InstanceOf<OperationCanceledException>());
@@ -128,9 +120,7 @@ public sealed class HubSliceTests
         {
             Assert.That(cancelledLines, Is.EqualTo(1), "the cancelled run logs one line");
             Assert.That(duringStop, Is.EqualTo(expected), "the speed layer still answers exactly after the cancellation");
-            Assert.That(retried.Aggregations.Where(a => a.Error is not null), Is.Empty, "the next run succeeds");
-            Assert.That(afterRetry, Is.EqualTo(expected), "the next run replaced the cancelled run's slices, with nothing counted twice");
-            Assert.That(harness.Speed.DivergenceCount, Is.Zero);
+            AssertExactRetry(retried, afterRetry, expected, harness);
         }
     }
 
@@ -161,10 +151,7 @@ public sealed class HubSliceTests
                 services.AddSingleton(lifetime);
             },
             TestConfiguration.With(("Batch:EventsPerHubSlice", "20")));
-        await harness.StartAsync();
-        clock.SetUtcNow(Start.AddHours(2));
-        await harness.IngestAsync(MixedHourEvents.Random(new Random(5), "first", 400, Start, hours: 2, Hubs));
-        clock.SetUtcNow(Start.AddHours(2).AddMinutes(1));
+        await StartWithTwoHoursAsync(harness);
         var runner = harness.Services.GetRequiredService<BatchRunner>();
 
         var running = runner.RunAsync(BatchRunRequest.Hourly, CancellationToken.None);
@@ -325,6 +312,27 @@ public sealed class HubSliceTests
     }
 
     /// <summary>
+    /// Starts the harness, ingests <paramref name="eventCount"/> random events drawn from
+    /// <paramref name="seed"/> over the two hours from <see cref="Start"/>, and moves the clock
+    /// just past them. <see cref="CleanAnswersAsync"/> gives the exact answers for the same events.
+    /// </summary>
+    private static async Task StartWithTwoHoursAsync(LambdaCoreHarness harness, int seed = 5, int eventCount = 400)
+    {
+        await harness.StartAsync();
+        harness.Clock.SetUtcNow(Start.AddHours(2));
+        await harness.IngestAsync(MixedHourEvents.Random(new Random(seed), "first", eventCount, Start, hours: 2, Hubs));
+        harness.Clock.SetUtcNow(Start.AddHours(2).AddMinutes(1));
+    }
+
+    /// <summary>Checks that the run after a failed or cancelled one succeeded and replaced its slices, with nothing counted twice.</summary>
+    private static void AssertExactRetry(BatchRunSummary retried, Dictionary<string, string> afterRetry, Dictionary<string, string> expected, LambdaCoreHarness harness)
+    {
+        Assert.That(retried.Aggregations.Where(a => a.Error is not null), Is.Empty, "the next run succeeds");
+        Assert.That(afterRetry, Is.EqualTo(expected), "the next run replaced the earlier run's slices, with nothing counted twice");
+        Assert.That(harness.Speed.DivergenceCount, Is.Zero);
+    }
+
+    /// <summary>
     /// Ingests random events over four hours, runs the hourly batch, ingests late events into
     /// those hours and events of a fifth hour, and runs it again. Returns every aggregation's
     /// hourly series per hub from the views, by query.
@@ -359,10 +367,7 @@ public sealed class HubSliceTests
     {
         var clock = new FakeTimeProvider(Start);
         await using var harness = new LambdaCoreHarness(new InMemoryEventStore(), new InMemoryViewStore(), clock, configuration: TestConfiguration.With(("Batch:EventsPerHubSlice", "0")));
-        await harness.StartAsync();
-        clock.SetUtcNow(Start.AddHours(2));
-        await harness.IngestAsync(MixedHourEvents.Random(new Random(seed), "first", eventCount, Start, hours: 2, Hubs));
-        clock.SetUtcNow(Start.AddHours(2).AddMinutes(1));
+        await StartWithTwoHoursAsync(harness, seed, eventCount);
         await harness.RunHourlyAsync();
         return await MixedHourEvents.HourlyAnswersAsync(harness, Hubs, Start, hours: 2);
     }
