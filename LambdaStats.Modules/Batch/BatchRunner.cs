@@ -35,7 +35,7 @@ internal sealed partial class BatchRunner(
     /// <summary>Upper bound of the slices of one hour, whatever <see cref="BatchOptions.EventsPerHubSlice"/> gives.</summary>
     private const int MaxHubSlices = 64;
 
-    /// <summary>How long a slice waits at most for the collection of the slice before it.</summary>
+    /// <summary>Maximum wait, after each slice, for the collection that frees its rows before the next slice starts.</summary>
     private static readonly TimeSpan SliceCollectionLimit = TimeSpan.FromSeconds(10);
 
     private static readonly IReadOnlyDictionary<UtcHour, int> NoSlicedHours = new Dictionary<UtcHour, int>();
@@ -107,9 +107,9 @@ internal sealed partial class BatchRunner(
 
     /// <summary>
     /// Returns a source cancelled with <paramref name="cancellationToken"/> or when the host
-    /// begins to stop. Callers cancel on their own signals, which can come later: Hangfire
-    /// cancels its jobs after the host's stopping token, and Kestrel lets a request run on.
-    /// Without this, a run waiting for the lock would start once the running one was cancelled.
+    /// begins to stop. Hangfire cancels its jobs later than the host's stopping token, and
+    /// Kestrel lets a request run on, so without this a run waiting for the lock would start
+    /// once the running one was cancelled.
     /// </summary>
     private CancellationTokenSource UntilStopping(CancellationToken cancellationToken) =>
         CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime?.ApplicationStopping ?? CancellationToken.None);

@@ -58,6 +58,8 @@ internal sealed class GcHeapCompactor(TimeProvider clock) : IHeapCompactor
         // background one, which ends later. GCMemoryInfo records a collection when it ends. The
         // collection runs in the process's real time whatever clock the host was given, so the
         // wait counts polls on the system's timers rather than reading the injected clock.
+        // NOTE: any full collection that ends first also ends the wait, such as a background one
+        // already running when this request came, so the caller's garbage may not be freed yet.
         var polls = limit / PollInterval;
         for (var poll = 0; poll < polls; poll++)
         {

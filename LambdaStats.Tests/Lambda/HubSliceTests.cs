@@ -314,7 +314,7 @@ public sealed class HubSliceTests
     /// <summary>
     /// Starts the harness, ingests <paramref name="eventCount"/> random events drawn from
     /// <paramref name="seed"/> over the two hours from <see cref="Start"/>, and moves the clock
-    /// just past them. <see cref="CleanAnswersAsync"/> gives the exact answers for the same events.
+    /// just past them. <see cref="CleanAnswersAsync"/> returns the exact query results for the same events.
     /// </summary>
     private static async Task StartWithTwoHoursAsync(LambdaCoreHarness harness, int seed = 5, int eventCount = 400)
     {

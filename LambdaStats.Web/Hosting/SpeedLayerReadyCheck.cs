@@ -4,9 +4,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace LambdaStats.Web.Hosting;
 
 /// <summary>
-/// Ready once the speed buffers are rebuilt from the event store. The rebuild is a normal phase
-/// of every start, so it reports Degraded, which the health check service logs as a warning,
-/// rather than Unhealthy, which it logs as an error. /health/ready returns 503 for both.
+/// Readiness check that passes once the speed buffers are rebuilt from the event store. The
+/// rebuild is a normal phase of every start, so it reports Degraded, which the health check
+/// service logs as a warning, rather than Unhealthy, which it logs as an error. /health/ready
+/// returns 503 for both.
 /// </summary>
 internal sealed class SpeedLayerReadyCheck(ISpeedLayer speed) : IHealthCheck
 {
