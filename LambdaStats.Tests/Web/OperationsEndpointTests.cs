@@ -159,6 +159,7 @@ public sealed class OperationsEndpointTests
     public async Task BatchRun_ServiceStopping_CancelsWith503()
     {
         BlockingSequenceStore? store = null;
+        var responded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var serverLogger = LoggedLines.NewLogger();
         var serverLogs = Substitute.For<ILoggerProvider>();
         serverLogs.CreateLogger(Arg.Any<string>()).Returns(serverLogger);
@@ -171,6 +172,10 @@ public sealed class OperationsEndpointTests
             builder.ConfigureTestServices(services =>
             {
                 services.AddSingleton(serverLogs);
+
+                // Kestrel lets running requests finish before the host disposes its services;
+                // the test server does not, so this service holds the stop until the response.
+                services.AddHostedService(_ => new DrainingService(responded.Task));
                 services.AddSingleton<IEventStore>(provider => store = new BlockingSequenceStore(ActivatorUtilities.CreateInstance<SqliteEventStore>(provider)));
             });
         });
@@ -183,6 +188,7 @@ public sealed class OperationsEndpointTests
         blocking.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
         var response = await run.WaitAsync(TimeSpan.FromSeconds(30));
         var body = await response.Content.ReadAsStringAsync();
+        responded.SetResult();
         var serverErrors = serverLogger.ReceivedCalls()
             .Where(call => call.GetMethodInfo().Name == nameof(ILogger.Log) && call.GetArguments()[0] is LogLevel.Error or LogLevel.Critical)
             .Select(call => $"{call.GetArguments()[2]} {call.GetArguments()[3]}");
@@ -207,6 +213,14 @@ public sealed class OperationsEndpointTests
         }
 
         return status;
+    }
+
+    /// <summary>A hosted service whose stop waits for <paramref name="responded"/>, as Kestrel waits for running requests, within the shutdown timeout.</summary>
+    private sealed class DrainingService(Task responded) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => responded.WaitAsync(cancellationToken);
     }
 
     /// <summary>An event store whose reads of the highest sequence, once armed, wait until they are cancelled: a batch run that takes long.</summary>
