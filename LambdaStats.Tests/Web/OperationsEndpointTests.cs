@@ -173,8 +173,8 @@ public sealed class OperationsEndpointTests
             {
                 services.AddSingleton(serverLogs);
 
-                // Kestrel lets running requests finish before the host disposes its services;
-                // the test server does not, so this service holds the stop until the response.
+                // Kestrel lets running requests finish before the host disposes its services.
+                // The test server does not, so this service delays the stop until the response.
                 services.AddHostedService(_ => new DrainingService(responded.Task));
                 services.AddSingleton<IEventStore>(provider => store = new BlockingSequenceStore(ActivatorUtilities.CreateInstance<SqliteEventStore>(provider)));
             });
