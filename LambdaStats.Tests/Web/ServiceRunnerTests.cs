@@ -143,6 +143,41 @@ public sealed class ServiceRunnerTests
         }
     }
 
+    [TestCase("Bus:Transport", "Kafka", "Failed to convert configuration value 'Kafka' at 'Bus:Transport'")]
+    [TestCase("Bus:Transport", "7", "Bus:Transport must be InMemory or RabbitMq, not '7'.")]
+    [TestCase("Bus:RabbitMq:Port", "70000", "Bus:RabbitMq:Port must be between 1 and 65535, not 70000.")]
+    [TestCase("Bus:RabbitMq:Host", " ", "Bus:RabbitMq:Host is empty")]
+    [TestCase("Bus:RabbitMq:PrefetchCount", "0", "Bus:RabbitMq:PrefetchCount must be between 1 and 65535, not 0.")]
+    public void TryBuild_InvalidBusSetting_NamesSetting(string key, string value, string expected)
+    {
+        using var error = new StringWriter();
+        string[] rabbitMq = key == "Bus:Transport" ? [] : ["--Bus:Transport=RabbitMq"];
+
+        var app = ServiceRunner.TryBuild([.. rabbitMq, $"--{key}={value}", $"--Storage:DataDirectory={dataDirectory}"], error);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(app, Is.Null);
+            Assert.That(error.ToString(), Does.StartWith($"LambdaStats could not start: {expected}"));
+        }
+    }
+
+    [Test]
+    public void TryBuild_RabbitMqDefaults_BuildsHost()
+    {
+        using var error = new StringWriter();
+
+        var app = ServiceRunner.TryBuild(["--Bus:Transport=RabbitMq", $"--Storage:DataDirectory={dataDirectory}"], error);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(app, Is.Not.Null, error.ToString());
+            Assert.That(error.ToString(), Is.Empty);
+        }
+
+        (app as IDisposable)?.Dispose();
+    }
+
     [Test]
     public void Describe_InnerExceptions_OneLineEach()
     {

@@ -13,13 +13,14 @@ using Microsoft.Extensions.FileProviders;
 namespace LambdaStats.Web.Hosting;
 
 /// <summary>The composition root: every module, adapter and framework service of the process.</summary>
-public static class LambdaStatsHostExtensions
+public static partial class LambdaStatsHostExtensions
 {
     public static WebApplicationBuilder AddLambdaStats(this WebApplicationBuilder builder)
     {
         AddShippedSettings(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
         var configuration = builder.Configuration;
         var hosting = configuration.GetSection(HostingOptions.SectionName).Get<HostingOptions>() ?? new HostingOptions();
+        var busOptions = BusOptions.Read(configuration);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
@@ -33,7 +34,14 @@ public static class LambdaStatsHostExtensions
             bus.DisableUsageTelemetry();
             bus.SetKebabCaseEndpointNameFormatter();
             bus.AddEventConsumers();
-            bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
+            if (busOptions.Transport == BusTransport.RabbitMq)
+            {
+                bus.UsingRabbitMq((context, transport) => ConfigureRabbitMq(context, transport, busOptions.RabbitMq));
+            }
+            else
+            {
+                bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
+            }
         });
 
         builder.Services.AddHangfire(hangfire => hangfire
@@ -75,6 +83,25 @@ public static class LambdaStatsHostExtensions
         return app;
     }
 
+    /// <remarks>
+    /// Besides MassTransit's envelope, the receive endpoint takes a plain JSON body of the event
+    /// (content type <c>application/json</c>), so a producer without MassTransit can send to the
+    /// consumer's queue directly. A message that fails goes to the queue's <c>_error</c> queue.
+    /// </remarks>
+    private static void ConfigureRabbitMq(IBusRegistrationContext context, IRabbitMqBusFactoryConfigurator transport, RabbitMqOptions rabbit)
+    {
+        var logger = context.GetRequiredService<ILoggerFactory>().CreateLogger("LambdaStats.Web.Hosting.Bus");
+        Log.UsingRabbitMq(logger, rabbit.Host, rabbit.Port, rabbit.VirtualHost, rabbit.Username, rabbit.PrefetchCount);
+        transport.Host(rabbit.Host, (ushort)rabbit.Port, rabbit.VirtualHost, host =>
+        {
+            host.Username(rabbit.Username);
+            host.Password(rabbit.Password);
+        });
+        transport.PrefetchCount = rabbit.PrefetchCount;
+        transport.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: false);
+        transport.ConfigureEndpoints(context);
+    }
+
     /// <summary>
     /// Adds the appsettings.json shipped beside the executable when the content root has none, so
     /// the aggregation catalogue is there whatever the working directory. Environment variables
@@ -100,5 +127,11 @@ public static class LambdaStatsHostExtensions
             FileProvider = new PhysicalFileProvider(baseDirectory),
         };
         configuration.Sources.Insert(0, source);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Bus: RabbitMQ at {Host}:{Port}, virtual host {VirtualHost}, user {Username}, prefetch {PrefetchCount}; MassTransit retries the connection until the broker answers")]
+        public static partial void UsingRabbitMq(ILogger logger, string host, int port, string virtualHost, string username, int prefetchCount);
     }
 }
