@@ -162,6 +162,40 @@ public sealed class ServiceRunnerTests
         }
     }
 
+    [TestCase("Jobs:Storage", "Mongo", "Failed to convert configuration value 'Mongo' at 'Jobs:Storage'")]
+    [TestCase("Jobs:Redis:Configuration", " ", "Jobs:Redis:Configuration is empty")]
+    [TestCase("Jobs:Redis:Prefix", " ", "Jobs:Redis:Prefix is empty")]
+    public void TryBuild_InvalidJobsSetting_NamesSetting(string key, string value, string expected)
+    {
+        using var error = new StringWriter();
+        string[] redis = key == "Jobs:Storage" ? [] : ["--Jobs:Storage=Redis"];
+
+        var app = ServiceRunner.TryBuild([.. redis, $"--{key}={value}", $"--Storage:DataDirectory={dataDirectory}"], error);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(app, Is.Null);
+            Assert.That(error.ToString(), Does.StartWith($"LambdaStats could not start: {expected}"));
+        }
+    }
+
+    [Test]
+    public void TryBuild_RedisUnreachable_PrintsOneLine()
+    {
+        using var error = new StringWriter();
+
+        // Port 9 (discard) has no Redis server on a test machine, so the connection is refused.
+        var app = ServiceRunner.TryBuild(["--Jobs:Storage=Redis", "--Jobs:Redis:Configuration=127.0.0.1:9,connectTimeout=2000", $"--Storage:DataDirectory={dataDirectory}"], error);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(app, Is.Null);
+            Assert.That(error.ToString(), Does.StartWith("LambdaStats could not start: Jobs:Storage is Redis, but no Redis server answered"));
+            Assert.That(error.ToString(), Does.Contain("caused by: It was not possible to connect to the redis server"));
+            Assert.That(error.ToString(), Does.Not.Contain(" at StackExchange."));
+        }
+    }
+
     [Test]
     public void TryBuild_RabbitMqDefaults_BuildsHost()
     {

@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.InMemory;
+using Hangfire.Redis.StackExchange;
 using LambdaStats.Modules;
 using LambdaStats.Modules.Events;
 using LambdaStats.Modules.Storage.Sqlite;
@@ -21,6 +22,7 @@ public static partial class LambdaStatsHostExtensions
         var configuration = builder.Configuration;
         var hosting = configuration.GetSection(HostingOptions.SectionName).Get<HostingOptions>() ?? new HostingOptions();
         var busOptions = BusOptions.Read(configuration);
+        var jobStorage = JobStorageOptions.Read(configuration);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
@@ -44,11 +46,29 @@ public static partial class LambdaStatsHostExtensions
             }
         });
 
-        builder.Services.AddHangfire(hangfire => hangfire
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage(new InMemoryStorageOptions()));
+        builder.Services.AddHangfire(hangfire =>
+        {
+            hangfire
+                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (jobStorage.Storage == JobStorageKind.Redis)
+            {
+                try
+                {
+                    hangfire.UseRedisStorage(jobStorage.Redis.Configuration, new RedisStorageOptions { Prefix = jobStorage.Redis.Prefix });
+                }
+                catch (StackExchange.Redis.RedisConnectionException exception)
+                {
+                    // The configuration string can contain a password, so the message leaves it out.
+                    throw new InvalidOperationException("Jobs:Storage is Redis, but no Redis server answered at the address of Jobs:Redis:Configuration; start it or correct the setting.", exception);
+                }
+            }
+            else
+            {
+                hangfire.UseInMemoryStorage(new InMemoryStorageOptions());
+            }
+        });
         if (hosting.RunJobServer)
         {
             builder.Services.AddHangfireServer(server =>
