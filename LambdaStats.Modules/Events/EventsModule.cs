@@ -21,6 +21,8 @@ public static class EventsModule
             .ValidateOnStart();
         services.AddSingleton<IngestionGate>();
         services.AddSingleton<IEventIngestor, EventIngestor>();
+        services.AddSingleton<BusEventBatcher>();
+        services.AddHostedService(provider => provider.GetRequiredService<BusEventBatcher>());
         return services;
     }
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace LambdaStats.Modules.Events.Bus;
 
 /// <summary>Feeds bus messages into the ingestion pipeline that HTTP uses.</summary>
-internal sealed partial class RecordAudienceEventConsumer(IEventIngestor ingestor, ILogger<RecordAudienceEventConsumer> logger)
+internal sealed partial class RecordAudienceEventConsumer(BusEventBatcher batcher, ILogger<RecordAudienceEventConsumer> logger)
     : IConsumer<RecordAudienceEvent>
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -17,21 +17,20 @@ internal sealed partial class RecordAudienceEventConsumer(IEventIngestor ingesto
     public async Task Consume(ConsumeContext<RecordAudienceEvent> context)
     {
         var element = JsonSerializer.SerializeToElement(context.Message, Json);
-        var result = await ingestor.IngestAsync([element], context.CancellationToken).ConfigureAwait(false);
-        if (result.Rejected.Count > 0)
+        if (await batcher.IngestAsync(element, context.CancellationToken).ConfigureAwait(false) is { } reason)
         {
             // Thrown without retry (see EventsModule): MassTransit moves the message to the error
             // queue with this reason in its fault headers.
-            throw new EventRejectedException(context.Message.Id, result.Rejected[0].Error);
+            throw new EventRejectedException(context.Message.Id, reason);
         }
 
-        Log.Consumed(logger, context.Message.Id, context.MessageId, result.Duplicates > 0);
+        Log.Consumed(logger, context.Message.Id, context.MessageId);
     }
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1010, Level = LogLevel.Debug, Message = "Consumed event {EventId} from message {MessageId}; duplicate: {Duplicate}")]
-        public static partial void Consumed(ILogger logger, string? eventId, Guid? messageId, bool duplicate);
+        [LoggerMessage(EventId = 1010, Level = LogLevel.Debug, Message = "Consumed event {EventId} from message {MessageId}")]
+        public static partial void Consumed(ILogger logger, string? eventId, Guid? messageId);
     }
 }
 
