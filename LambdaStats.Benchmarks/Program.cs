@@ -12,6 +12,7 @@ const string Usage = """
     Harnesses:
       speed        BenchmarkDotNet: speed-layer aggregation per event on warm keys. Other arguments go to BenchmarkDotNet (--filter, --job).
       ingest       End-to-end HTTP batch ingest into the service on SQLite. --events (3000000) --seconds (60) --batch (1000) --concurrency (4)
+      bus-ingest   Events sent to RabbitMQ, one per message, consumed by the service with Bus:Transport=RabbitMq. --rabbitmq (127.0.0.1:5672, user guest) --events (200000) --prefetch (256) --prefill (send while the service is stopped, then time the drain)
       freshness    Time from the ingest response to the event's visibility in a query. --probes (1000) --background-rate (50000 events/s)
       last-days    "Last 30 days" of one hub: view layer, SQLite events, DuckDB. --events (10000000) --media (10000) --days (30) --data-dir (new temp dir)
       ingest-stages Cost per event of each ingest stage, in process on one thread. --events (500000) --batch (1000)
@@ -68,6 +69,8 @@ static async Task<int> RunHarnessAsync(string harness, string[] rest)
             return 0;
         case "ingest":
             return await IngestHarness.RunAsync(new Options(rest));
+        case "bus-ingest":
+            return await BusIngestHarness.RunAsync(new Options(rest));
         case "freshness":
             return await FreshnessHarness.RunAsync(new Options(rest));
         case "last-days":

@@ -34,7 +34,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
     public string LogPath => Path.Combine(Path.GetDirectoryName(DataDirectory)!, "service.log");
 
     /// <summary>Starts the service on a free loopback port and waits until <c>/health/ready</c> returns 200.</summary>
-    public static async Task<ServiceProcess> StartAsync(string webDll, string workDirectory, TimeSpan readyTimeout)
+    /// <param name="settings">Settings passed as environment variables (<c>Bus__Transport</c>), beside the data directory.</param>
+    public static async Task<ServiceProcess> StartAsync(string webDll, string workDirectory, TimeSpan readyTimeout, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FindFreePort();
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
@@ -53,6 +54,10 @@ internal sealed class ServiceProcess : IAsyncDisposable
         start.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
         start.Environment["Storage__DataDirectory"] = dataDirectory;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
 
         var log = new StreamWriter(Path.Combine(workDirectory, "service.log")) { AutoFlush = true };
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Failed to start 'dotnet {webDll}'.");
