@@ -46,8 +46,7 @@ public static partial class ServiceRunner
     /// <remarks>
     /// The settings are validated before the host starts, so a wrong value stops the process
     /// before it opens a database or rebuilds the speed layer. Failures that only show while the
-    /// host starts, such as an invalid cron expression, are reported the same way, after the
-    /// host's own error log.
+    /// host starts are reported the same way, after the host's own error log.
     /// </remarks>
     public static async Task<int> RunAsync(WebApplication app, TextWriter error, CancellationToken cancellationToken = default)
     {
