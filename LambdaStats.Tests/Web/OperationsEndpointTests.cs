@@ -42,6 +42,32 @@ public sealed class OperationsEndpointTests
         }
     }
 
+    [TestCase("/api/admin/batch/run")]
+    [TestCase("/api/admin/batch/daily")]
+    public async Task BatchRun_DuringRebuild_AsksToRetry(string path)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var factory = new LambdaStatsFactory();
+        using var slowStart = factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddSingleton<IEventStore>(provider => new SlowFirstReadStore(ActivatorUtilities.CreateInstance<SqliteEventStore>(provider), gate.Task))));
+        using var client = slowStart.CreateClient();
+
+        var starting = await client.PostAsync(path, null).WaitAsync(TimeSpan.FromSeconds(30));
+        var problem = await starting.Content.ReadAsStringAsync();
+        gate.SetResult();
+        await WaitForStatusAsync(client, "/health/ready", HttpStatusCode.OK);
+        var ready = await client.PostAsync(path, null);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(starting.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(starting.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That(problem, Does.Contain("The service is still starting."));
+            Assert.That(starting.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(5)));
+            Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+    }
+
     [Test]
     public async Task Recompute_WithJobServer_RunsChainedJobsAndKeepsAnswer()
     {
