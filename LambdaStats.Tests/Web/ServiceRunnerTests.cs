@@ -131,6 +131,24 @@ public sealed class ServiceRunnerTests
     }
 
     [Test]
+    public async Task Run_UnwritableScratchDirectory_NamesDirectory()
+    {
+        // A file where the directory should be: the probe fails even for root.
+        var scratch = Path.Combine(dataDirectory, "speed");
+        await File.WriteAllTextAsync(scratch, "");
+
+        var (exitCode, output) = await RunAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
+            Assert.That(output, Does.StartWith($"LambdaStats could not start: The speed layer's scratch directory '{scratch}' is not writable: "));
+            Assert.That(output, Does.Contain("set Storage:DataDirectory to a writable directory."));
+            Assert.That(output.TrimEnd().Split(Environment.NewLine), Has.Length.EqualTo(1), "one line, without a stack trace");
+        }
+    }
+
+    [Test]
     public void TryBuild_UnreadableHostingSetting_ReturnsNull()
     {
         using var error = new StringWriter();
