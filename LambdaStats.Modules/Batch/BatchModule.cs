@@ -1,6 +1,7 @@
 using LambdaStats.Modules.Batch.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace LambdaStats.Modules.Batch;
 
@@ -20,6 +21,7 @@ public static class BatchModule
             .Validate(options => options.ReadHourPerEventTypeAboveEvents >= 0, "Batch:ReadHourPerEventTypeAboveEvents is negative; set 0 to turn the switch off, or a number of events.")
             .Validate(options => options.EventsPerHubSlice >= 0, "Batch:EventsPerHubSlice is negative; set 0 to turn slicing off, or a number of events per slice.")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BatchOptions>, BatchCronValidator>();
         services.AddSingleton<IHeapCompactor, GcHeapCompactor>();
         services.AddSingleton<BatchRunner>();
         services.AddTransient<BatchJobs>();

@@ -43,4 +43,12 @@ public static class SpeedModule
         services.AddHostedService<SpeedStartupService>();
         return services;
     }
+
+    /// <summary>
+    /// Creates and deletes a probe file in the scratch directory, as the speed layer does when the
+    /// host starts, so that a host can report a directory it cannot write before it starts.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The directory cannot be written; the message names it.</exception>
+    public static void EnsureScratchDirectoryWritable(IServiceProvider services) =>
+        services.GetRequiredService<PairScratch>().EnsureWritable();
 }

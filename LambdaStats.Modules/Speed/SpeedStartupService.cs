@@ -27,6 +27,7 @@ internal sealed partial class SpeedStartupService(
         // The scratch files of a previous process contain derived state that the rebuild replaces.
         var deleted = scratch.DeleteFiles();
         Log.ScratchFilesDeleted(logger, deleted, scratch.Directory);
+        scratch.EnsureWritable();
         var held = await gate.EnterAsync(cancellationToken).ConfigureAwait(false);
         rebuild = Task.Run(() => RebuildAsync(held), CancellationToken.None);
     }

@@ -174,6 +174,37 @@ public sealed class SpilledColumnTests
         }
     }
 
+    [Test]
+    public void EnsureWritable_WritableDirectory_LeavesNoFile()
+    {
+        scratch.EnsureWritable();
+
+        Assert.That(Directory.GetFileSystemEntries(scratch.Directory), Is.Empty);
+    }
+
+    [Test]
+    public void EnsureWritable_ImmutableDirectory_NamesDirectory()
+    {
+        Directory.CreateDirectory(scratch.Directory);
+
+        // The immutable attribute makes file creation fail even for root, as a read-only mount would.
+        if (!RunChattr("+i", scratch.Directory))
+        {
+            Assert.Inconclusive("chattr +i is not available on this file system.");
+        }
+
+        try
+        {
+            var exception = Assert.Throws<InvalidOperationException>(scratch.EnsureWritable);
+
+            Assert.That(exception.Message, Does.StartWith($"The speed layer's scratch directory '{scratch.Directory}' is not writable: "));
+        }
+        finally
+        {
+            RunChattr("-i", scratch.Directory);
+        }
+    }
+
     /// <summary>The groups in their order, each sum as its IEEE 754 bits.</summary>
     internal static List<(string Group, long Bits)> GroupBits(ProjectionAddAccumulator accumulator) =>
         accumulator.Groups.Select(pair => (pair.Key, BitConverter.DoubleToInt64Bits(pair.Value))).ToList();

@@ -43,6 +43,77 @@ public sealed class OperationsEndpointTests
     }
 
     [Test]
+    public async Task Readiness_LongRebuild_LogsEachChangeOnce()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var serverLogger = LoggedLines.NewLogger();
+        var serverLogs = Substitute.For<ILoggerProvider>();
+        serverLogs.CreateLogger(Arg.Any<string>()).Returns(serverLogger);
+        using var factory = new LambdaStatsFactory();
+        using var slowStart = factory.WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("Logging:LogLevel:LambdaStats.Web.Hosting.SpeedLayerReadyCheck", "Information");
+            builder.ConfigureTestServices(services =>
+            {
+                services.AddSingleton(serverLogs);
+                services.AddSingleton<IEventStore>(provider => new SlowFirstReadStore(ActivatorUtilities.CreateInstance<SqliteEventStore>(provider), gate.Task));
+            });
+        });
+        using var client = slowStart.CreateClient();
+
+        var probes = new List<HttpStatusCode>();
+        for (var probe = 0; probe < 3; probe++)
+        {
+            probes.Add((await client.GetAsync("/health/ready").WaitAsync(TimeSpan.FromSeconds(30))).StatusCode);
+        }
+
+        gate.SetResult();
+        var ready = await WaitForStatusAsync(client, "/health/ready", HttpStatusCode.OK);
+        var readyAgain = (await client.GetAsync("/health/ready")).StatusCode;
+        var degradedWarnings = serverLogger.ReceivedCalls()
+            .Where(call => call.GetMethodInfo().Name == nameof(ILogger.Log) && call.GetArguments()[0] is LogLevel.Warning)
+            .Select(call => call.GetArguments()[2]?.ToString() ?? string.Empty)
+            .Where(line => line.Contains("Degraded", StringComparison.Ordinal))
+            .ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(probes, Is.All.EqualTo(HttpStatusCode.ServiceUnavailable), "every probe during the rebuild");
+            Assert.That(ready, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(readyAgain, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(degradedWarnings, Has.Count.EqualTo(1), () => string.Join(" | ", degradedWarnings));
+            Assert.That(LoggedLines.WithEventId(serverLogger, 6001), Has.Count.EqualTo(1), "the change to Degraded");
+            Assert.That(LoggedLines.WithEventId(serverLogger, 6002), Has.Count.EqualTo(1), "the change back to Healthy");
+        }
+    }
+
+    [TestCase("/api/admin/batch/run")]
+    [TestCase("/api/admin/batch/daily")]
+    public async Task BatchRun_DuringRebuild_AsksToRetry(string path)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var factory = new LambdaStatsFactory();
+        using var slowStart = factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddSingleton<IEventStore>(provider => new SlowFirstReadStore(ActivatorUtilities.CreateInstance<SqliteEventStore>(provider), gate.Task))));
+        using var client = slowStart.CreateClient();
+
+        var starting = await client.PostAsync(path, null).WaitAsync(TimeSpan.FromSeconds(30));
+        var problem = await starting.Content.ReadAsStringAsync();
+        gate.SetResult();
+        await WaitForStatusAsync(client, "/health/ready", HttpStatusCode.OK);
+        var ready = await client.PostAsync(path, null);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(starting.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(starting.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That(problem, Does.Contain("The service is still starting."));
+            Assert.That(starting.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(5)));
+            Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+    }
+
+    [Test]
     public async Task Recompute_WithJobServer_RunsChainedJobsAndKeepsAnswer()
     {
         using var factory = new LambdaStatsFactory();

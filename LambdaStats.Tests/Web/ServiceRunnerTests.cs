@@ -101,16 +101,17 @@ public sealed class ServiceRunnerTests
         }
     }
 
-    [Test]
-    public async Task Run_InvalidCron_PrintsParserReason()
+    [TestCase("Batch:HourlyCron", "bad", "Batch:HourlyCron 'bad' is not a valid cron expression: Hangfire takes 5 fields, or 6 with seconds first, not 1. Set a cron expression such as '0 * * * *', evaluated in UTC.")]
+    [TestCase("Batch:DailyCron", "60 0 * * *", "Batch:DailyCron '60 0 * * *' is not a valid cron expression: The given cron expression has an invalid format. Minutes: Value must be a number between 0 and 59 (all inclusive). Set a cron expression such as '10 0 * * *', evaluated in UTC.")]
+    public async Task Run_InvalidCron_StopsBeforeDatabases(string key, string value, string expected)
     {
-        var (exitCode, output) = await RunAsync(("Batch:HourlyCron", "bad"));
+        var (exitCode, output) = await RunAsync((key, value));
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
-            Assert.That(output, Does.StartWith("LambdaStats could not start: Batch:HourlyCron 'bad' is not a valid cron expression"));
-            Assert.That(output, Does.Contain("caused by: Wrong number of parts"));
+            Assert.That(output.TrimEnd(), Is.EqualTo($"LambdaStats could not start: {expected}"));
+            Assert.That(File.Exists(Path.Combine(dataDirectory, "events.db")), Is.False, "the schedule is checked before any database opens");
         }
     }
 
@@ -126,6 +127,24 @@ public sealed class ServiceRunnerTests
             Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
             Assert.That(output, Does.Contain("is in use by another process"));
             Assert.That(output, Does.Not.Contain(" at LambdaStats."));
+        }
+    }
+
+    [Test]
+    public async Task Run_UnwritableScratchDirectory_NamesDirectory()
+    {
+        // A file where the directory should be: the probe fails even for root.
+        var scratch = Path.Combine(dataDirectory, "speed");
+        await File.WriteAllTextAsync(scratch, "");
+
+        var (exitCode, output) = await RunAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
+            Assert.That(output, Does.StartWith($"LambdaStats could not start: The speed layer's scratch directory '{scratch}' is not writable: "));
+            Assert.That(output, Does.Contain("set Storage:DataDirectory to a writable directory."));
+            Assert.That(output.TrimEnd().Split(Environment.NewLine), Has.Length.EqualTo(1), "one line, without a stack trace");
         }
     }
 

@@ -9,6 +9,9 @@ namespace LambdaStats.Web.Endpoints;
 /// <summary>Operator endpoints: run the batch now, and the state of every aggregation.</summary>
 internal static class AdminEndpoints
 {
+    /// <summary>Retry-After value, in seconds, of a batch request made during the startup rebuild.</summary>
+    private const int StartingRetryAfterSeconds = 5;
+
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/admin/batch/run", RunHourlyAsync).WithName("RunHourlyBatch");
@@ -18,11 +21,31 @@ internal static class AdminEndpoints
         return app;
     }
 
-    private static Task<IResult> RunHourlyAsync(IMediator mediator, IHostApplicationLifetime lifetime, CancellationToken cancellationToken) =>
-        RunUntilStoppingAsync(token => mediator.Send(new RunHourlyBatch(), token), lifetime, cancellationToken);
+    private static Task<IResult> RunHourlyAsync(IMediator mediator, ISpeedLayer speed, HttpResponse response, IHostApplicationLifetime lifetime, CancellationToken cancellationToken) =>
+        speed.IsReady
+            ? RunUntilStoppingAsync(token => mediator.Send(new RunHourlyBatch(), token), lifetime, cancellationToken)
+            : Task.FromResult(StillStarting(response));
 
-    private static Task<IResult> RunDailyAsync(IMediator mediator, IHostApplicationLifetime lifetime, CancellationToken cancellationToken) =>
-        RunUntilStoppingAsync(token => mediator.Send(new RunDailyBatch(), token), lifetime, cancellationToken);
+    private static Task<IResult> RunDailyAsync(IMediator mediator, ISpeedLayer speed, HttpResponse response, IHostApplicationLifetime lifetime, CancellationToken cancellationToken) =>
+        speed.IsReady
+            ? RunUntilStoppingAsync(token => mediator.Send(new RunDailyBatch(), token), lifetime, cancellationToken)
+            : Task.FromResult(StillStarting(response));
+
+    /// <summary>
+    /// Returns 503 with a Retry-After header, for a request made while the speed layer rebuilds
+    /// its buffers at start and <c>/health/ready</c> returns 503 too. An hourly run would wait
+    /// for the ingestion gate that the rebuild holds, for as long as the rebuild lasts. A daily
+    /// run would read the hourly views before the catch-up that may follow the rebuild, and
+    /// return 200 as if they were current.
+    /// </summary>
+    private static IResult StillStarting(HttpResponse response)
+    {
+        response.Headers.RetryAfter = StartingRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Results.Problem(
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "The service is still starting.",
+            detail: $"The speed layer is rebuilding its buffers from the event store. Retry in {StartingRetryAfterSeconds} seconds, or once /health/ready returns 200.");
+    }
 
     /// <summary>
     /// Runs a batch until it ends, the client leaves, or the service starts to stop. Kestrel lets

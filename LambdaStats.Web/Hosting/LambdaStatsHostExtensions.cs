@@ -16,6 +16,9 @@ namespace LambdaStats.Web.Hosting;
 /// <summary>The composition root: every module, adapter and framework service of the process.</summary>
 public static partial class LambdaStatsHostExtensions
 {
+    /// <summary>Log category of ASP.NET Core's health check service, which logs the result of every check it runs.</summary>
+    private const string HealthCheckServiceCategory = "Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService";
+
     public static WebApplicationBuilder AddLambdaStats(this WebApplicationBuilder builder)
     {
         AddShippedSettings(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
@@ -78,8 +81,18 @@ public static partial class LambdaStatsHostExtensions
             });
         }
 
+        builder.Services.AddSingleton<SpeedLayerReadyCheck>();
         builder.Services.AddHealthChecks()
             .AddCheck<SpeedLayerReadyCheck>("speed-layer", tags: ["ready"]);
+
+        // The health check service logs a warning for every probe that finds a Degraded check,
+        // so a long startup rebuild wrote one per probe. SpeedLayerReadyCheck logs each change of
+        // status instead. Errors still pass. The rule comes before those read from the
+        // configuration, so a level that the configuration sets for this category wins.
+        // NOTE: a Degraded result of MassTransit's bus check, which /health/ready also runs, is
+        // no longer logged at all, and only an Unhealthy bus is.
+        builder.Services.Configure<LoggerFilterOptions>(options =>
+            options.Rules.Insert(0, new LoggerFilterRule(null, HealthCheckServiceCategory, LogLevel.Error, null)));
         return builder;
     }
 

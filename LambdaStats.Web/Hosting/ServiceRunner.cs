@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Modules.Speed;
 using LambdaStats.Modules.View.Contracts;
 using Microsoft.Extensions.Options;
 
@@ -46,8 +47,7 @@ public static partial class ServiceRunner
     /// <remarks>
     /// The settings are validated before the host starts, so a wrong value stops the process
     /// before it opens a database or rebuilds the speed layer. Failures that only show while the
-    /// host starts, such as an invalid cron expression, are reported the same way, after the
-    /// host's own error log.
+    /// host starts are reported the same way, after the host's own error log.
     /// </remarks>
     public static async Task<int> RunAsync(WebApplication app, TextWriter error, CancellationToken cancellationToken = default)
     {
@@ -68,6 +68,11 @@ public static partial class ServiceRunner
             // or not writable without the host's own error log and its stack trace.
             app.Services.GetService<IEventStore>();
             app.Services.GetService<IViewStore>();
+
+            // The speed layer checks its scratch directory when the host starts, too late to
+            // report it without the host's error log. Checked once the stores are open, a data
+            // directory that cannot be written is reported as such, not as its speed folder.
+            SpeedModule.EnsureScratchDirectoryWritable(app.Services);
             await app.RunAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         }

@@ -1,3 +1,4 @@
+using LambdaStats.Modules.Storage.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -42,6 +43,29 @@ internal sealed partial class PairScratch
     {
         System.IO.Directory.CreateDirectory(Directory);
         return PairRecordFile.Create(Path.Combine(Directory, Guid.NewGuid().ToString("N") + FileExtension), withAmounts);
+    }
+
+    /// <summary>
+    /// Creates the directory and a probe file in it, then deletes the file, so that a directory
+    /// the service cannot write stops the start instead of failing every spill.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The directory or the probe file cannot be created, or the file cannot be deleted.</exception>
+    public void EnsureWritable()
+    {
+        var probe = Path.Combine(Directory, $"write-probe-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException(
+                $"The speed layer's scratch directory '{Directory}' is not writable: {exception.Message} "
+                + $"Make the directory writable by the service's user, or set {SqliteStorageOptions.DataDirectoryKey} to a writable directory.",
+                exception);
+        }
     }
 
     /// <summary>Logs that an output could not move its pairs to a scratch file and keeps them in memory for the rest of its hour.</summary>
