@@ -143,7 +143,7 @@ public sealed class ServiceRunnerTests
         {
             Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
             Assert.That(output, Does.StartWith($"LambdaStats could not start: The speed layer's scratch directory '{scratch}' is not writable: "));
-            Assert.That(output, Does.Contain("set Storage:DataDirectory to a writable directory."));
+            Assert.That(output, Does.Contain("or set Storage:DataDirectory, the directory it is under, to a writable one."));
             Assert.That(output.TrimEnd().Split(Environment.NewLine), Has.Length.EqualTo(1), "one line, without a stack trace");
         }
     }

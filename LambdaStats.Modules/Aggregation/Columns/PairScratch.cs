@@ -1,4 +1,3 @@
-using LambdaStats.Modules.Storage.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -63,7 +62,7 @@ internal sealed partial class PairScratch
         {
             throw new InvalidOperationException(
                 $"The speed layer's scratch directory '{Directory}' is not writable: {exception.Message} "
-                + $"Make the directory writable by the service's user, or set {SqliteStorageOptions.DataDirectoryKey} to a writable directory.",
+                + "Make the directory writable by the service's user, or set Storage:DataDirectory, the directory it is under, to a writable one.",
                 exception);
         }
     }
