@@ -34,7 +34,7 @@ public sealed class ModuleBoundaryTests
     public void SharedKernels_DependOnEventContractsOnly()
     {
         var forbidden = ModuleNames.SelectMany(InternalTypesOf).Select(type => type.FullName!)
-            .Concat(["LambdaStats.Modules.Speed", "LambdaStats.Modules.Batch", "LambdaStats.Modules.View"])
+            .Concat(["LambdaStats.Modules.Speed", "LambdaStats.Modules.Batch", "LambdaStats.Modules.View", "LambdaStats.Modules.Storage"])
             .ToArray();
         var result = Types.InAssembly(Modules)
             .That().ResideInNamespace("LambdaStats.Modules.Common")
