@@ -22,10 +22,10 @@ internal static class BatchHarness
 {
     public static async Task<int> RunAsync(Options options)
     {
-        var events = options.Int("events", 1_000_000);
-        var repeat = options.Int("repeat", 3);
-        var hubs = options.Int("hubs", 100);
-        var media = options.Int("media", 10_000);
+        var events = options.PositiveInt("events", 1_000_000);
+        var repeat = options.PositiveInt("repeat", 3);
+        var hubs = options.PositiveInt("hubs", 100);
+        var media = options.PositiveInt("media", 10_000);
         var singleType = options.OptionalString("type");
         var durations = new List<double>();
 

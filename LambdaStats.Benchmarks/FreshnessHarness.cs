@@ -22,8 +22,8 @@ internal static class FreshnessHarness
 
     public static async Task<int> RunAsync(Options options)
     {
-        var probes = options.Int("probes", 1_000);
-        var backgroundRate = options.Long("background-rate", 50_000);
+        var probes = options.PositiveInt("probes", 1_000);
+        var backgroundRate = options.NonNegativeLong("background-rate", 50_000);
         var workDirectory = RepositoryPaths.CreateWorkDirectory("lambdastats-freshness", options.OptionalString("work-dir"));
         var webDll = RepositoryPaths.FindWebDll(options.OptionalString("web-dll"));
         Console.WriteLine($"# work directory: {workDirectory}");

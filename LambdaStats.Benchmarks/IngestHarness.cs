@@ -15,11 +15,11 @@ internal static class IngestHarness
 {
     public static async Task<int> RunAsync(Options options)
     {
-        var events = options.Long("events", 3_000_000);
-        var seconds = options.Long("seconds", 60);
-        var warmupSeconds = options.Long("warmup-seconds", 5);
-        var batch = options.Int("batch", 1_000);
-        var concurrency = options.Int("concurrency", 4);
+        var events = options.PositiveLong("events", 3_000_000);
+        var seconds = options.PositiveLong("seconds", 60);
+        var warmupSeconds = options.PositiveLong("warmup-seconds", 5);
+        var batch = options.PositiveInt("batch", 1_000);
+        var concurrency = options.PositiveInt("concurrency", 4);
         var workDirectory = RepositoryPaths.CreateWorkDirectory("lambdastats-ingest", options.OptionalString("work-dir"));
         var webDll = RepositoryPaths.FindWebDll(options.OptionalString("web-dll"));
         Console.WriteLine($"# work directory: {workDirectory}");

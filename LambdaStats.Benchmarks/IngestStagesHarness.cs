@@ -16,8 +16,8 @@ internal static class IngestStagesHarness
 {
     public static async Task<int> RunAsync(Options options)
     {
-        var events = options.Int("events", 500_000);
-        var batchSize = options.Int("batch", 1_000);
+        var events = options.PositiveInt("events", 500_000);
+        var batchSize = options.PositiveInt("batch", 1_000);
         var directory = RepositoryPaths.CreateWorkDirectory("lambdastats-stages", options.OptionalString("work-dir"));
         try
         {

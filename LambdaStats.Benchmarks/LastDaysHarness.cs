@@ -32,7 +32,7 @@ internal static class LastDaysHarness
 
     public static async Task<int> RunAsync(Options options)
     {
-        var parameters = new DatasetParameters(options.Long("events", 10_000_000), options.Int("media", 10_000), options.Int("days", 30));
+        var parameters = new DatasetParameters(options.PositiveLong("events", 10_000_000), options.PositiveInt("media", 10_000), options.PositiveInt("days", 30));
         var directory = options.OptionalString("data-dir") is { } given ? Path.GetFullPath(given) : RepositoryPaths.CreateWorkDirectory("lambdastats-last-days", null);
         Directory.CreateDirectory(directory);
         Console.WriteLine($"# data directory: {directory}");
@@ -46,9 +46,9 @@ internal static class LastDaysHarness
         var expected = await ExpectedAnswerAsync(host, from, to);
         PrintViewRowCounts(host, from);
         await PrintPrefixRebuildAsync(host, from, to);
-        var viewIterations = options.Int("view-iterations", 100);
-        var sqliteIterations = options.Int("sqlite-iterations", 3);
-        var duckIterations = options.Int("duckdb-iterations", 20);
+        var viewIterations = options.PositiveInt("view-iterations", 100);
+        var sqliteIterations = options.PositiveInt("sqlite-iterations", 3);
+        var duckIterations = options.PositiveInt("duckdb-iterations", 20);
 
         var results = new List<(string Method, string Variant, Percentiles Latency)>();
         foreach (var grouped in new[] { false, true })
@@ -57,7 +57,7 @@ internal static class LastDaysHarness
             results.Add(("view layer", variant, await MeasureViewLayerAsync(host, from, to, grouped, viewIterations, expected)));
         }
 
-        results.Add(("view layer", "bucket=day (series)", await MeasureSeriesAsync(host, from, to, options.Int("series-iterations", 20), expected)));
+        results.Add(("view layer", "bucket=day (series)", await MeasureSeriesAsync(host, from, to, options.PositiveInt("series-iterations", 20), expected)));
         results.Add(("view store: daily rows only", "rows through the cache", await MeasureDailyReadAsync(host, from, viewIterations)));
 
         using (var sqlite = OpenEventsReadOnly(directory))

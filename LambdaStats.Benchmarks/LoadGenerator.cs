@@ -24,14 +24,14 @@ internal static class LoadGenerator
             return 2;
         }
 
-        var maxEvents = options.Long("events", 3_000_000);
-        var maxDuration = TimeSpan.FromSeconds(options.Long("seconds", 60));
-        var batchSize = options.Int("batch", 1_000);
-        var concurrency = options.Int("concurrency", 4);
-        var rate = options.Long("rate", 0);
-        var hubs = options.Int("hubs", 100);
-        var media = options.Int("media", 10_000);
-        var visitors = options.Int("visitors", 1_000_000);
+        var maxEvents = options.PositiveLong("events", 3_000_000);
+        var maxDuration = TimeSpan.FromSeconds(options.PositiveLong("seconds", 60));
+        var batchSize = options.PositiveInt("batch", 1_000);
+        var concurrency = options.PositiveInt("concurrency", 4);
+        var rate = options.NonNegativeLong("rate", 0);
+        var hubs = options.PositiveInt("hubs", 100);
+        var media = options.PositiveInt("media", 10_000);
+        var visitors = options.NonNegativeInt("visitors", 1_000_000);
         var runId = options.String("run-id", Guid.NewGuid().ToString("N")[..8]);
 
         // Each request draws the type, hub, media, page and visitor of every event anew, so the

@@ -19,11 +19,11 @@ internal static class SoakHarness
 
     public static async Task<int> RunAsync(Options options)
     {
-        var seconds = options.Long("seconds", 600);
-        var rate = options.Long("rate", 10_000);
-        var sampleSeconds = options.Long("sample-seconds", 10);
-        var warmupSeconds = options.Long("warmup-seconds", 60);
-        var maxRssMib = options.Long("max-rss-mib", 12_288);
+        var seconds = options.PositiveLong("seconds", 600);
+        var rate = options.NonNegativeLong("rate", 10_000);
+        var sampleSeconds = options.PositiveLong("sample-seconds", 10);
+        var warmupSeconds = options.PositiveLong("warmup-seconds", 60);
+        var maxRssMib = options.PositiveLong("max-rss-mib", 12_288);
         var workDirectory = RepositoryPaths.CreateWorkDirectory("lambdastats-soak", options.OptionalString("work-dir"));
         var webDll = RepositoryPaths.FindWebDll(options.OptionalString("web-dll"));
         var csvPath = Path.GetFullPath(options.String("csv", Path.Combine(workDirectory, "soak.csv")));

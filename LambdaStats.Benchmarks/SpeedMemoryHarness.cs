@@ -28,13 +28,13 @@ internal static class SpeedMemoryHarness
 {
     public static int Run(Options options)
     {
-        var keys = options.Int("keys", 10_000);
-        var hours = options.Int("hours", 24);
-        var eventsPerKeyHour = options.Int("events-per-key-hour", 3);
-        var pages = options.Int("pages", 3);
-        var visitors = options.Int("visitors", 0);
+        var keys = options.PositiveInt("keys", 10_000);
+        var hours = options.PositiveInt("hours", 24);
+        var eventsPerKeyHour = options.PositiveInt("events-per-key-hour", 3);
+        var pages = options.PositiveInt("pages", 3);
+        var visitors = options.NonNegativeInt("visitors", 0);
         var names = options.String("aggregations", "count,mediaConsultations,pageViews").Split(',');
-        var pairsInMemory = options.Int("pairs-in-memory", 0);
+        var pairsInMemory = options.NonNegativeInt("pairs-in-memory", 0);
         var perRound = options.Flag("per-round");
         var scratchDirectory = options.String("scratch-dir", Path.Combine(Path.GetTempPath(), $"speed-memory-scratch-{Environment.ProcessId}"));
         var scratch = pairsInMemory > 0 ? new PairScratch(scratchDirectory, pairsInMemory) : null;

@@ -18,7 +18,7 @@ internal static class SqliteInsertHarness
 
     public static async Task<int> RunAsync(Options options)
     {
-        var rows = options.Int("rows", 200_000);
+        var rows = options.PositiveInt("rows", 200_000);
         Console.WriteLine(FormattableString.Invariant($"one INTEGER column, in memory: {MeasureIntegerRows(rows):F2} µs per row"));
         foreach (var rowsPerStatement in new[] { 1, 32 })
         {

@@ -47,6 +47,12 @@ internal sealed class Options
 
     public int Int(string name, int defaultValue) => IntBetween(name, defaultValue, int.MinValue);
 
+    /// <summary>Reads a 64-bit integer option that must be zero or more.</summary>
+    public long NonNegativeLong(string name, long defaultValue) => LongAtLeast(name, defaultValue, 0);
+
+    /// <summary>Reads a 64-bit integer option that must be one or more.</summary>
+    public long PositiveLong(string name, long defaultValue) => LongAtLeast(name, defaultValue, 1);
+
     /// <summary>Reads an integer option that must be zero or more.</summary>
     public int NonNegativeInt(string name, int defaultValue) => IntBetween(name, defaultValue, 0);
 
@@ -59,6 +65,14 @@ internal sealed class Options
         return value >= minimum && value <= int.MaxValue
             ? (int)value
             : throw new ArgumentException($"Option --{name} must be between {minimum} and {int.MaxValue}, got {value}.");
+    }
+
+    private long LongAtLeast(string name, long defaultValue, long minimum)
+    {
+        var value = Long(name, defaultValue);
+        return value >= minimum
+            ? value
+            : throw new ArgumentException($"Option --{name} must be {minimum} or more, got {value}.");
     }
 
     public bool Flag(string name) => values.TryGetValue(name, out var text) && text != "false";
