@@ -27,8 +27,9 @@ wait_for_port() {
     return 1
 }
 
-# Servers that "start" started, so that "stop" leaves alone those that were running before.
-started_file=${TMPDIR:-/tmp}/lambdastats-ci-servers
+# Servers that "start" started from this clone, so that "stop" leaves alone those that were
+# running before, or that another clone started.
+started_file=$(cd "$(dirname "$0")" && pwd)/.servers-started
 
 accepts() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -39,7 +40,7 @@ start() {
         apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y rabbitmq-server redis-server || return 1
     fi
 
-    : >"$started_file"
+    # Appends, so that a second "start" that finds both running keeps the first one's record.
     if ! accepts "$redis_port"; then
         redis-server --daemonize yes --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no || return 1
         echo redis >>"$started_file"
