@@ -17,7 +17,7 @@ namespace LambdaStats.Benchmarks;
 /// </remarks>
 internal static class BusIngestHarness
 {
-    private const string Queue = "record-audience-event";
+    private const string Queue = "audience-event-json";
 
     public static async Task<int> RunAsync(Options options)
     {

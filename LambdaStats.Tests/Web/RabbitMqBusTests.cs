@@ -22,11 +22,11 @@ public sealed class RabbitMqBusTests
 {
     private const string AddressVariable = "LAMBDASTATS_TEST_RABBITMQ";
 
-    // The consumer's queue as MassTransit's kebab-case formatter names it, and its error queue.
-    private const string Queue = "record-audience-event";
-    private const string ErrorQueue = "record-audience-event_error";
-
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    // The queues of this run: the prefix keeps them apart from the queues of a service or
+    // another test run on the same broker, and the teardown deletes them.
+    private readonly string prefix = $"lambdastats-tests-{Guid.NewGuid():N}-";
 
     private string host = null!;
     private int port;
@@ -45,39 +45,53 @@ public sealed class RabbitMqBusTests
         var separator = address.LastIndexOf(':');
         host = separator < 0 ? address : address[..separator];
         port = separator < 0 ? 5672 : int.Parse(address[(separator + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-        connection = await new ConnectionFactory { HostName = host, Port = port }.CreateConnectionAsync();
+        // The error queue receives a 70 MiB message, above the client's default limit of 64 MiB.
+        connection = await new ConnectionFactory { HostName = host, Port = port, MaxInboundMessageBodySize = 128 * 1024 * 1024 }.CreateConnectionAsync();
         channel = await connection.CreateChannelAsync();
     }
+
+    private string EnvelopeQueue => prefix + "record-audience-event";
+
+    private string JsonQueue => prefix + "audience-event-json";
+
+    private string JsonErrorQueue => JsonQueue + "_error";
 
     [OneTimeTearDown]
     public async Task Disconnect()
     {
-        if (channel is not null)
+        if (channel is null)
         {
-            await channel.DisposeAsync();
-            await connection.DisposeAsync();
+            return;
         }
+
+        await DeleteQueuesAsync();
+        foreach (var exchange in new[] { EnvelopeQueue, JsonQueue, EnvelopeQueue + "_error", JsonErrorQueue })
+        {
+            await OnOwnChannelAsync(deleting => deleting.ExchangeDeleteAsync(exchange));
+        }
+
+        await channel.DisposeAsync();
+        await connection.DisposeAsync();
     }
 
-    /// <summary>Each test starts without the messages of an earlier test or run.</summary>
+    /// <summary>Each test starts without the messages of an earlier test.</summary>
     [SetUp]
-    public async Task DeleteQueues()
-    {
-        await OnOwnChannelAsync(deleting => deleting.QueueDeleteAsync(Queue));
-        await OnOwnChannelAsync(deleting => deleting.QueueDeleteAsync(ErrorQueue));
-    }
+    public Task StartWithoutMessages() => DeleteQueuesAsync();
 
     [Test]
-    public async Task PublishedMessage_IsStoredAndCounted()
+    public async Task EnvelopeMessage_IsStoredAndCounted()
     {
-        using var factory = new RabbitMqFactory(host, port);
+        using var factory = new RabbitMqFactory(host, port, prefix);
         using var client = factory.CreateClient();
         await WaitUntilReadyAsync(client);
         var occurredAt = DateTimeOffset.UtcNow.AddHours(-1);
 
-        await factory.Services.GetRequiredService<IBus>().Publish(new RecordAudienceEvent("rmq-1", "MediaOpened", occurredAt.ToString("O"), "h1", "m1"));
+        // Sent to the queue rather than published: a publish would also reach every other queue
+        // bound to the message type on this broker, such as a running service's.
+        var queue = await factory.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri($"queue:{EnvelopeQueue}"));
+        await queue.Send(new RecordAudienceEvent("rmq-1", "MediaOpened", occurredAt.ToString("O"), "h1", "m1"));
         var consultations = await WaitForConsultationsAsync(client, occurredAt, expected: 1);
-        var queueDeclared = await OnOwnChannelAsync(checking => checking.QueueDeclarePassiveAsync(Queue));
+        var queueDeclared = await OnOwnChannelAsync(checking => checking.QueueDeclarePassiveAsync(EnvelopeQueue));
 
         using (Assert.EnterMultipleScope())
         {
@@ -89,7 +103,7 @@ public sealed class RabbitMqBusTests
     [Test]
     public async Task PlainJsonBody_FromOtherProducer_IsStored()
     {
-        using var factory = new RabbitMqFactory(host, port);
+        using var factory = new RabbitMqFactory(host, port, prefix);
         using var client = factory.CreateClient();
         await WaitUntilReadyAsync(client);
         var occurredAt = DateTimeOffset.UtcNow.AddHours(-1);
@@ -111,14 +125,14 @@ public sealed class RabbitMqBusTests
     [Test]
     public async Task InvalidEvent_GoesToErrorQueue()
     {
-        using var factory = new RabbitMqFactory(host, port);
+        using var factory = new RabbitMqFactory(host, port, prefix);
         using var client = factory.CreateClient();
         await WaitUntilReadyAsync(client);
         var now = DateTimeOffset.UtcNow;
 
         await PublishJsonAsync($$"""{"id":"no-media","type":"MediaOpened","occurredAt":"{{now:O}}","hubId":"h1"}""");
-        var faulted = await WaitForMessageAsync(ErrorQueue);
-        var reason = faulted.BasicProperties.Headers?["MT-Fault-Message"] is byte[] bytes ? Encoding.UTF8.GetString(bytes) : null;
+        var faulted = await WaitForMessageAsync(JsonErrorQueue);
+        var reason = FaultMessageOf(faulted);
         var status = await client.GetFromJsonAsync<JsonObject>("/api/admin/status");
         var stored = status!["aggregations"]!.AsArray().Single(a => (string?)a!["aggregation"] == "mediaConsultations")!["storedEvents"];
 
@@ -137,7 +151,7 @@ public sealed class RabbitMqBusTests
         var occurredAt = DateTimeOffset.UtcNow.AddHours(-1);
         try
         {
-            using (var first = new RabbitMqFactory(host, port, dataDirectory))
+            using (var first = new RabbitMqFactory(host, port, prefix, dataDirectory))
             {
                 // The first start declares the durable queue and its binding; then the service stops.
                 using var client = first.CreateClient();
@@ -149,7 +163,7 @@ public sealed class RabbitMqBusTests
                 await PublishJsonAsync(EventJson($"offline-{i}", occurredAt));
             }
 
-            using var second = new RabbitMqFactory(host, port, dataDirectory);
+            using var second = new RabbitMqFactory(host, port, prefix, dataDirectory);
             using var restarted = second.CreateClient();
             var consultations = await WaitForConsultationsAsync(restarted, occurredAt, expected: 50);
 
@@ -165,14 +179,92 @@ public sealed class RabbitMqBusTests
         }
     }
 
+    [TestCase("""{"ID":"upper-1","TYPE":"MediaOpened","OccurredAt":"2026-01-10T10:00:00Z","HubId":"h1","MEDIAID":"m1"}""", TestName = "JsonBody_OtherLetterCase_RejectedAsOverHttp")]
+    [TestCase("""{"id":"page-text","type":"PageViewed","occurredAt":"2026-01-10T10:00:00Z","hubId":"h1","mediaId":"m1","page":"x"}""", TestName = "JsonBody_PageAsText_RejectedAsOverHttp")]
+    [TestCase("""{"id":"page-real","type":"PageViewed","occurredAt":"2026-01-10T10:00:00Z","hubId":"h1","mediaId":"m1","page":2.0}""", TestName = "JsonBody_PageAsReal_RejectedAsOverHttp")]
+    [TestCase("""{"id":123,"type":"MediaOpened","occurredAt":"2026-01-10T10:00:00Z","hubId":"h1","mediaId":"m1"}""", TestName = "JsonBody_NumericId_RejectedAsOverHttp")]
+    public async Task JsonBody_Invalid_RejectedAsOverHttp(string json)
+    {
+        using var factory = new RabbitMqFactory(host, port, prefix);
+        using var client = factory.CreateClient();
+        await WaitUntilReadyAsync(client);
+
+        var overHttp = await client.PostAsync("/api/events", new StringContent($"[{json}]", Encoding.UTF8, "application/json"));
+        var httpError = (string?)(await overHttp.Content.ReadFromJsonAsync<JsonObject>())!["rejected"]!.AsArray().Single()!["error"];
+        await PublishJsonAsync(json);
+        var reason = FaultMessageOf(await WaitForMessageAsync(JsonErrorQueue));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(httpError, Is.Not.Null.And.Not.Empty, "HTTP rejects the event");
+            Assert.That(reason, Does.EndWith($"rejected: {httpError}"), "the bus gives the reason that HTTP gives");
+        }
+    }
+
+    [TestCase(null)]
+    [TestCase("text/plain")]
+    public async Task JsonBody_OtherContentType_IsStored(string? contentType)
+    {
+        using var factory = new RabbitMqFactory(host, port, prefix);
+        using var client = factory.CreateClient();
+        await WaitUntilReadyAsync(client);
+        var occurredAt = DateTimeOffset.UtcNow.AddHours(-1);
+
+        await PublishJsonAsync(EventJson("typed-1", occurredAt), contentType);
+        var consultations = await WaitForConsultationsAsync(client, occurredAt, expected: 1);
+
+        Assert.That(consultations, Is.EqualTo(1));
+    }
+
+    [TestCase(10 * 1024 * 1024 + 1)]
+    [TestCase(70 * 1024 * 1024)]
+    public async Task OversizedBody_MovesToErrorQueue(int bodyBytes)
+    {
+        using var factory = new RabbitMqFactory(host, port, prefix);
+        using var client = factory.CreateClient();
+        await WaitUntilReadyAsync(client);
+        var occurredAt = DateTimeOffset.UtcNow.AddHours(-1);
+        const string propertiesStart = ",\"properties\":{\"note\":\"";
+        const string propertiesEnd = "\"}}";
+        var start = EventJson("big-1", occurredAt).TrimEnd('}') + propertiesStart;
+        var big = start + new string('x', bodyBytes - start.Length - propertiesEnd.Length) + propertiesEnd;
+
+        await PublishJsonAsync(big);
+        await PublishJsonAsync(EventJson("after-big", occurredAt));
+        var consultations = await WaitForConsultationsAsync(client, occurredAt, expected: 1);
+        var faulted = await WaitForMessageAsync(JsonErrorQueue);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Encoding.UTF8.GetByteCount(big), Is.EqualTo(bodyBytes), "size of the sent body");
+            Assert.That(consultations, Is.EqualTo(1), "the event sent after the large one is stored, and only it");
+            Assert.That(faulted.Body.Length, Is.EqualTo(bodyBytes), "the error queue keeps the large message");
+            Assert.That(FaultMessageOf(faulted), Does.Contain("bytes that an event may have"));
+        }
+    }
+
     private static string EventJson(string id, DateTimeOffset occurredAt) =>
         $$"""{"id":"{{id}}","type":"MediaOpened","occurredAt":"{{occurredAt:O}}","hubId":"h1","mediaId":"m1"}""";
 
-    /// <summary>Sends a plain JSON body to the consumer's queue through the default exchange, as a producer without MassTransit does.</summary>
-    private async Task PublishJsonAsync(string json)
+    /// <summary>Sends a body to the plain JSON queue through the default exchange, as a producer without MassTransit does.</summary>
+    private Task PublishJsonAsync(string json, string? contentType = "application/json") =>
+        PublishBytesAsync(Encoding.UTF8.GetBytes(json), contentType);
+
+    private async Task PublishBytesAsync(byte[] body, string? contentType = "application/json")
     {
-        var properties = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent };
-        await channel.BasicPublishAsync(string.Empty, Queue, mandatory: true, properties, Encoding.UTF8.GetBytes(json));
+        var properties = new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent };
+        await channel.BasicPublishAsync(string.Empty, JsonQueue, mandatory: true, properties, body);
+    }
+
+    private static string? FaultMessageOf(BasicGetResult message) =>
+        message.BasicProperties.Headers?["MT-Fault-Message"] is byte[] bytes ? Encoding.UTF8.GetString(bytes) : null;
+
+    private async Task DeleteQueuesAsync()
+    {
+        foreach (var queue in new[] { EnvelopeQueue, JsonQueue, EnvelopeQueue + "_error", JsonErrorQueue })
+        {
+            await OnOwnChannelAsync(deleting => deleting.QueueDeleteAsync(queue));
+        }
     }
 
     private async Task<BasicGetResult> WaitForMessageAsync(string queue)
@@ -266,12 +358,13 @@ public sealed class RabbitMqBusTests
         return consultations;
     }
 
-    private sealed class RabbitMqFactory(string host, int port, string? dataDirectory = null) : LambdaStatsFactory(dataDirectory)
+    private sealed class RabbitMqFactory(string host, int port, string queuePrefix, string? dataDirectory = null) : LambdaStatsFactory(dataDirectory)
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
             builder.UseSetting("Bus:Transport", "RabbitMq");
+            builder.UseSetting("Bus:RabbitMq:QueuePrefix", queuePrefix);
             builder.UseSetting("Bus:RabbitMq:Host", host);
             builder.UseSetting("Bus:RabbitMq:Port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }

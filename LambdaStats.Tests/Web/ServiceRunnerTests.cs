@@ -167,6 +167,7 @@ public sealed class ServiceRunnerTests
     [TestCase("Bus:RabbitMq:Port", "70000", "Bus:RabbitMq:Port must be between 1 and 65535, not 70000.")]
     [TestCase("Bus:RabbitMq:Host", " ", "Bus:RabbitMq:Host is empty")]
     [TestCase("Bus:RabbitMq:PrefetchCount", "0", "Bus:RabbitMq:PrefetchCount must be between 1 and 65535, not 0.")]
+    [TestCase("Bus:RabbitMq:QueuePrefix", "two words", "Bus:RabbitMq:QueuePrefix 'two words' is invalid")]
     public void TryBuild_InvalidBusSetting_NamesSetting(string key, string value, string expected)
     {
         using var error = new StringWriter();

@@ -52,6 +52,18 @@ public sealed class RabbitMqOptions
     /// <summary>Messages the broker sends ahead to the consumer; the consumer handles up to this many at once. Default 256.</summary>
     public int PrefetchCount { get; set; } = 256;
 
+    /// <summary>
+    /// Text put before the names of the service's queues (<c>record-audience-event</c> and
+    /// <c>audience-event-json</c>), so that several deployments can share a virtual host. Default empty.
+    /// </summary>
+    public string QueuePrefix { get; set; } = string.Empty;
+
+    // RabbitMQ limits a queue name to 255 bytes, and the longest name after the prefix is 25.
+    private const int MaxQueuePrefixLength = 200;
+
+    private static bool IsQueueNameCharacter(char character) =>
+        char.IsAsciiLetterOrDigit(character) || character is '-' or '_' or '.' or ':';
+
     internal void Check()
     {
         if (string.IsNullOrWhiteSpace(Host))
@@ -67,6 +79,11 @@ public sealed class RabbitMqOptions
         if (string.IsNullOrEmpty(VirtualHost))
         {
             throw new InvalidOperationException("Bus:RabbitMq:VirtualHost is empty; the broker's default is \"/\".");
+        }
+
+        if (QueuePrefix.Length > MaxQueuePrefixLength || !QueuePrefix.All(IsQueueNameCharacter))
+        {
+            throw new InvalidOperationException($"Bus:RabbitMq:QueuePrefix '{QueuePrefix}' is invalid: use at most {MaxQueuePrefixLength} ASCII letters, digits, '-', '_', '.' or ':'.");
         }
 
         if (PrefetchCount is < 1 or > ushort.MaxValue)

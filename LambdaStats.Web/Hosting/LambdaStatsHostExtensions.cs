@@ -45,7 +45,7 @@ public static partial class LambdaStatsHostExtensions
             }
             else
             {
-                bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
+                bus.UsingInMemory((context, transport) => transport.ConfigureEventEndpoints(context, queuePrefix: string.Empty));
             }
         });
 
@@ -117,22 +117,22 @@ public static partial class LambdaStatsHostExtensions
     }
 
     /// <remarks>
-    /// Besides MassTransit's envelope, the receive endpoint takes a plain JSON body of the event
-    /// (content type <c>application/json</c>), so a producer without MassTransit can send to the
-    /// consumer's queue directly. A message that fails goes to the queue's <c>_error</c> queue.
+    /// Two queues: one of MassTransit's <c>RecordAudienceEvent</c> messages, and one of plain JSON
+    /// bodies for producers without MassTransit (see <see cref="EventsModule.ConfigureEventEndpoints"/>).
+    /// A message that fails goes to its queue's <c>_error</c> queue.
     /// </remarks>
     private static void ConfigureRabbitMq(IBusRegistrationContext context, IRabbitMqBusFactoryConfigurator transport, RabbitMqOptions rabbit)
     {
         var logger = context.GetRequiredService<ILoggerFactory>().CreateLogger("LambdaStats.Web.Hosting.Bus");
-        Log.UsingRabbitMq(logger, rabbit.Host, rabbit.Port, rabbit.VirtualHost, rabbit.Username, rabbit.PrefetchCount);
+        Log.UsingRabbitMq(logger, rabbit.Host, rabbit.Port, rabbit.VirtualHost, rabbit.Username, rabbit.PrefetchCount, rabbit.QueuePrefix);
         transport.Host(rabbit.Host, (ushort)rabbit.Port, rabbit.VirtualHost, host =>
         {
             host.Username(rabbit.Username);
             host.Password(rabbit.Password);
+            host.MaxMessageSize(EventsModule.MaxReceivedMessageBytes);
         });
         transport.PrefetchCount = rabbit.PrefetchCount;
-        transport.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: false);
-        transport.ConfigureEndpoints(context);
+        transport.ConfigureEventEndpoints(context, rabbit.QueuePrefix);
     }
 
     /// <summary>
@@ -164,7 +164,7 @@ public static partial class LambdaStatsHostExtensions
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Bus: RabbitMQ at {Host}:{Port}, virtual host {VirtualHost}, user {Username}, prefetch {PrefetchCount}; MassTransit retries the connection until the broker answers")]
-        public static partial void UsingRabbitMq(ILogger logger, string host, int port, string virtualHost, string username, int prefetchCount);
+        [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Bus: RabbitMQ at {Host}:{Port}, virtual host {VirtualHost}, user {Username}, prefetch {PrefetchCount}, queue prefix '{QueuePrefix}'; MassTransit retries the connection until the broker answers")]
+        public static partial void UsingRabbitMq(ILogger logger, string host, int port, string virtualHost, string username, int prefetchCount, string queuePrefix);
     }
 }

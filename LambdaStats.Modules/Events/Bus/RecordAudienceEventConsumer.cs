@@ -16,6 +16,11 @@ internal sealed partial class RecordAudienceEventConsumer(BusEventBatcher batche
 
     public async Task Consume(ConsumeContext<RecordAudienceEvent> context)
     {
+        if (context.ReceiveContext.Body.Length is { } length)
+        {
+            EventMessageLimits.CheckBodySize(length);
+        }
+
         var element = JsonSerializer.SerializeToElement(context.Message, Json);
         if (await batcher.IngestAsync(element, context.CancellationToken).ConfigureAwait(false) is { } reason)
         {
@@ -36,7 +41,7 @@ internal sealed partial class RecordAudienceEventConsumer(BusEventBatcher batche
 
 /// <summary>An event from the bus that failed validation; the message goes to the error queue.</summary>
 public sealed class EventRejectedException(string? eventId, string reason)
-    : Exception($"Event '{eventId}' rejected: {reason}")
+    : Exception(eventId is null ? $"Event rejected: {reason}" : $"Event '{eventId}' rejected: {reason}")
 {
     public string? EventId { get; } = eventId;
 
