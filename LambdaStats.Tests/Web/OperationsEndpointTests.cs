@@ -114,6 +114,30 @@ public sealed class OperationsEndpointTests
     }
 
     [Test]
+    public async Task Recompute_JobStorageDown_Returns503WithReason()
+    {
+        var jobs = Substitute.For<IBackgroundJobClient>();
+        jobs.Create(Arg.Any<Hangfire.Common.Job>(), Arg.Any<Hangfire.States.IState>())
+            .Returns(_ => throw new BackgroundJobClientException("Background job creation failed. See inner exception for details.", new TimeoutException("No redis server available")));
+        using var factory = new LambdaStatsFactory();
+        using var storageDown = factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services => services.AddSingleton(jobs)));
+        using var client = storageDown.CreateClient();
+        var occurredAt = DateTimeOffset.UtcNow.AddDays(-2);
+        var body = $$"""[{"id":"down-1","type":"MediaOpened","occurredAt":"{{occurredAt:O}}","hubId":"h1","mediaId":"m1"}]""";
+        await client.PostAsync("/api/events", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var response = await client.PostAsync($"/api/admin/recompute?from={occurredAt.AddDays(-1):yyyy-MM-dd}T00:00:00Z&to={occurredAt.AddDays(1):yyyy-MM-dd}T00:00:00Z", null);
+        var problem = await response.Content.ReadAsStringAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(problem, Does.Contain("The job storage is unavailable."));
+            Assert.That(problem, Does.Contain("No redis server available"));
+        }
+    }
+
+    [Test]
     public async Task Recompute_WithJobServer_RunsChainedJobsAndKeepsAnswer()
     {
         using var factory = new LambdaStatsFactory();

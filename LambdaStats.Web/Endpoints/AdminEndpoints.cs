@@ -7,7 +7,7 @@ using Mediator;
 namespace LambdaStats.Web.Endpoints;
 
 /// <summary>Operator endpoints: run the batch now, and the state of every aggregation.</summary>
-internal static class AdminEndpoints
+internal static partial class AdminEndpoints
 {
     /// <summary>Retry-After value, in seconds, of a batch request made during the startup rebuild.</summary>
     private const int StartingRetryAfterSeconds = 5;
@@ -73,7 +73,7 @@ internal static class AdminEndpoints
     /// Schedules the recompute of [from, to), widened to whole hours, as chained Hangfire jobs
     /// (one per 24 hours with events, shown on the dashboard), and returns 202 with their ids.
     /// </summary>
-    private static async Task<IResult> ScheduleRecompute(HttpContext context, IRecomputeScheduler scheduler)
+    private static async Task<IResult> ScheduleRecompute(HttpContext context, IRecomputeScheduler scheduler, ILoggerFactory loggers)
     {
         var parameters = context.Request.Query;
         if (!JsonInstants.TryParse(parameters["from"], out var from))
@@ -111,6 +111,17 @@ internal static class AdminEndpoints
         catch (KeyNotFoundException exception)
         {
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown aggregation.", detail: exception.Message);
+        }
+        catch (Hangfire.BackgroundJobClientException exception)
+        {
+            // The job storage (Redis, when Jobs:Storage is Redis) did not take the jobs. The parts
+            // enqueued before the failure stay, and a recompute writes the same views again, so
+            // the client can send the same request once the storage is back.
+            Log.RecomputeNotScheduled(loggers.CreateLogger(typeof(AdminEndpoints).FullName!), exception, aggregation ?? "all aggregations", firstHour.Start, endHour.Start);
+            return Results.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "The job storage is unavailable.",
+                detail: $"The recompute could not be scheduled: {exception.InnerException?.Message ?? exception.Message} Send the same request again once the job storage is back; parts already scheduled are recomputed again, with the same result.");
         }
     }
 
@@ -175,5 +186,11 @@ internal static class AdminEndpoints
         return failed.Count == 0
             ? Results.Ok(body)
             : Results.Json(body, statusCode: StatusCodes.Status500InternalServerError);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 7001, Level = LogLevel.Error, Message = "Failed to schedule the recompute of {Aggregation} from {From:yyyy-MM-dd'T'HH:mm:sszzz} to {To:yyyy-MM-dd'T'HH:mm:sszzz}: the job storage did not take the jobs")]
+        public static partial void RecomputeNotScheduled(ILogger logger, Exception exception, string aggregation, DateTimeOffset from, DateTimeOffset to);
     }
 }
