@@ -32,73 +32,6 @@ public sealed class SqliteEventStoreTests
     }
 
     [Test]
-    public async Task AppendAsync_SameIdTwiceInBatch_StoresFirstOnly()
-    {
-        var first = Event("a", HourStart, hub: "hub-first");
-        var second = Event("b", HourStart);
-        var repeat = Event("a", HourStart, hub: "hub-repeat");
-
-        var result = await store.AppendAsync([first, second, repeat], CancellationToken.None);
-        var scanned = await ScanAllAsync(EventType.MediaOpened);
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(result.Stored, Is.EqualTo(new[] { first, second }));
-            Assert.That(result.Duplicates, Is.EqualTo(1));
-            Assert.That(scanned.Select(e => e.Id), Is.EqualTo(new[] { "a", "b" }));
-            Assert.That(scanned[0].HubId, Is.EqualTo("hub-first"));
-        }
-    }
-
-    [Test]
-    public async Task AppendAsync_IdStoredInEarlierCall_CountsAsDuplicate()
-    {
-        await store.AppendAsync([Event("a", HourStart)], CancellationToken.None);
-
-        var result = await store.AppendAsync([Event("a", HourStart.AddMinutes(5))], CancellationToken.None);
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(result.Stored, Is.Empty);
-            Assert.That(result.Duplicates, Is.EqualTo(1));
-            Assert.That(await store.GetMaxSequenceAsync(CancellationToken.None), Is.EqualTo(1));
-            Assert.That(await store.CountAsync(EventType.MediaOpened, CancellationToken.None), Is.EqualTo(1));
-        }
-    }
-
-    [Test]
-    public async Task AppendAsync_IdStoredBeforeReopen_CountsAsDuplicate()
-    {
-        await store.AppendAsync([Event("a", HourStart), Event("b", HourStart)], CancellationToken.None);
-        store.Dispose();
-        store = directory.OpenEventStore();
-
-        var result = await store.AppendAsync([Event("b", HourStart), Event("c", HourStart)], CancellationToken.None);
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(result.Stored.Select(e => e.Id), Is.EqualTo(new[] { "c" }));
-            Assert.That(result.Duplicates, Is.EqualTo(1));
-            Assert.That((await ScanAllAsync(EventType.MediaOpened)).Select(e => e.Id), Is.EqualTo(new[] { "a", "b", "c" }));
-        }
-    }
-
-    [Test]
-    public async Task AppendAsync_MixedBatch_ReturnsStoredInInputOrder()
-    {
-        await store.AppendAsync([Event("x", HourStart), Event("y", HourStart)], CancellationToken.None);
-        var batch = new[] { Event("d", HourStart), Event("x", HourStart), Event("c", HourStart), Event("y", HourStart), Event("b", HourStart) };
-
-        var result = await store.AppendAsync(batch, CancellationToken.None);
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(result.Stored, Is.EqualTo(new[] { batch[0], batch[2], batch[4] }));
-            Assert.That(result.Duplicates, Is.EqualTo(2));
-        }
-    }
-
-    [Test]
     public async Task AppendAsync_LargeBatchWithDuplicates_StoresEachIdOnce()
     {
         // 700 events span full multi-row inserts, a partial one and several id lookups. Every
@@ -205,19 +138,6 @@ public sealed class SqliteEventStoreTests
             Assert.That(result.Stored, Is.EqualTo(new[] { first }));
             Assert.That(result.Duplicates, Is.EqualTo(1));
             Assert.That(await store.GetMaxSequenceAsync(CancellationToken.None), Is.EqualTo(1));
-        }
-    }
-
-    [Test]
-    public async Task AppendAsync_EmptyBatch_StoresNothing()
-    {
-        var result = await store.AppendAsync([], CancellationToken.None);
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(result.Stored, Is.Empty);
-            Assert.That(result.Duplicates, Is.Zero);
-            Assert.That(await store.GetMaxSequenceAsync(CancellationToken.None), Is.Zero);
         }
     }
 
@@ -589,72 +509,6 @@ public sealed class SqliteEventStoreTests
             Assert.That(await store.CountAsync(EventType.MediaOpened, CancellationToken.None), Is.EqualTo(3));
             Assert.That(await store.CountAsync(EventType.PageViewed, CancellationToken.None), Is.EqualTo(1));
             Assert.That(await store.CountAsync(EventType.Subscribed, CancellationToken.None), Is.Zero);
-        }
-    }
-
-    [Test]
-    public async Task ScanAsync_EveryField_RoundTrips()
-    {
-        using var properties = JsonDocument.Parse("""{"campaign":"spring ☀","depth":{"level":3,"ratio":0.25},"tags":["a","b"],"empty":null}""");
-        var original = new LambdaEvent
-        {
-            Id = "event-∑-1",
-            Type = EventType.PageViewed,
-            OccurredAt = HourStart.AddTicks(123_456_789),
-            HubId = "hub-é",
-            MediaId = "media-1",
-            VisitorId = "visitor-1",
-            SessionId = "session-1",
-            Page = 42,
-            DurationSeconds = 0.1 + 0.2,
-            Network = "linkedin",
-            ContactKind = "email",
-            Properties = properties.RootElement.Clone(),
-        };
-        await store.AppendAsync([original], CancellationToken.None);
-
-        var scanned = (await ScanAllAsync(EventType.PageViewed)).Single();
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(scanned.Id, Is.EqualTo(original.Id));
-            Assert.That(scanned.Type, Is.EqualTo(original.Type));
-            Assert.That(scanned.OccurredAt, Is.EqualTo(original.OccurredAt));
-            Assert.That(scanned.OccurredAt.Offset, Is.EqualTo(TimeSpan.Zero));
-            Assert.That(scanned.OccurredAt.Ticks, Is.EqualTo(original.OccurredAt.Ticks));
-            Assert.That(scanned.HubId, Is.EqualTo(original.HubId));
-            Assert.That(scanned.MediaId, Is.EqualTo(original.MediaId));
-            Assert.That(scanned.VisitorId, Is.EqualTo(original.VisitorId));
-            Assert.That(scanned.SessionId, Is.EqualTo(original.SessionId));
-            Assert.That(scanned.Page, Is.EqualTo(original.Page));
-            Assert.That(scanned.DurationSeconds, Is.EqualTo(original.DurationSeconds));
-            Assert.That(scanned.Network, Is.EqualTo(original.Network));
-            Assert.That(scanned.ContactKind, Is.EqualTo(original.ContactKind));
-            Assert.That(scanned.Properties?.ValueKind, Is.EqualTo(JsonValueKind.Object));
-            Assert.That(scanned.Properties?.GetRawText(), Is.EqualTo(original.Properties.Value.GetRawText()));
-        }
-    }
-
-    [Test]
-    public async Task ScanAsync_NoOptionalFields_RoundTripsAsNull()
-    {
-        await store.AppendAsync([new LambdaEvent { Id = "bare", Type = EventType.HubVisited, OccurredAt = HourStart, HubId = "hub-1" }], CancellationToken.None);
-
-        var scanned = (await ScanAllAsync(EventType.HubVisited)).Single();
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(scanned.Id, Is.EqualTo("bare"));
-            Assert.That(scanned.HubId, Is.EqualTo("hub-1"));
-            Assert.That(scanned.OccurredAt, Is.EqualTo(HourStart));
-            Assert.That(scanned.MediaId, Is.Null);
-            Assert.That(scanned.VisitorId, Is.Null);
-            Assert.That(scanned.SessionId, Is.Null);
-            Assert.That(scanned.Page, Is.Null);
-            Assert.That(scanned.DurationSeconds, Is.Null);
-            Assert.That(scanned.Network, Is.Null);
-            Assert.That(scanned.ContactKind, Is.Null);
-            Assert.That(scanned.Properties, Is.Null);
         }
     }
 

@@ -1,3 +1,4 @@
+using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -213,6 +214,85 @@ public sealed class ServiceRunnerTests
             Assert.That(error.ToString(), Does.StartWith("LambdaStats could not start: Jobs:Storage is Redis, but no Redis server answered"));
             Assert.That(error.ToString(), Does.Contain("caused by: It was not possible to connect to the redis server"));
             Assert.That(error.ToString(), Does.Not.Contain(" at StackExchange."));
+        }
+    }
+
+    [TestCase("Storage:Events", "Cassandra", "Storage:Events must be Sqlite or MongoDb, not 'Cassandra'.")]
+    [TestCase("Storage:Events", "1", "Storage:Events must be Sqlite or MongoDb, not '1'.")]
+    [TestCase("Storage:MongoDb:ConnectionString", " ", "Storage:MongoDb:ConnectionString is missing")]
+    [TestCase("Storage:MongoDb:ConnectionString", "http://127.0.0.1:27017", "Storage:MongoDb:ConnectionString is not a valid MongoDB connection string")]
+    [TestCase("Storage:MongoDb:Database", "stats.events", "Storage:MongoDb:Database must be 1 to 63 characters")]
+    [TestCase("Storage:MongoDb:Database", " ", "Storage:MongoDb:Database must be 1 to 63 characters")]
+    public void TryBuild_InvalidEventStoreSetting_NamesSetting(string key, string value, string expected)
+    {
+        using var error = new StringWriter();
+        var settings = new Dictionary<string, string>
+        {
+            ["Storage:Events"] = "MongoDb",
+            ["Storage:MongoDb:ConnectionString"] = "mongodb://127.0.0.1:9",
+            [key] = value,
+        };
+
+        var app = ServiceRunner.TryBuild([.. settings.Select(setting => $"--{setting.Key}={setting.Value}"), $"--Storage:DataDirectory={dataDirectory}"], error);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(app, Is.Null);
+            Assert.That(error.ToString(), Does.StartWith($"LambdaStats could not start: {expected}"));
+            Assert.That(error.ToString().TrimEnd(), Does.Not.Contain(Environment.NewLine), "one line");
+        }
+    }
+
+    [Test]
+    public void TryBuild_InvalidConnectionString_HidesPassword()
+    {
+        using var error = new StringWriter();
+
+        var app = ServiceRunner.TryBuild(["--Storage:Events=MongoDb", "--Storage:MongoDb:ConnectionString=mongodb://user:s3cret@127.0.0.1:port", $"--Storage:DataDirectory={dataDirectory}"], error);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(app, Is.Null);
+            Assert.That(error.ToString(), Does.Contain("Storage:MongoDb:ConnectionString is not a valid"));
+            Assert.That(error.ToString(), Does.Not.Contain("s3cret"));
+        }
+    }
+
+    [TestCase(null)]
+    [TestCase("Sqlite")]
+    [TestCase("sqlite")]
+    public void TryBuild_SqliteOrUnset_KeepsSqliteEvents(string? value)
+    {
+        using var error = new StringWriter();
+        string[] events = value is null ? [] : [$"--Storage:Events={value}"];
+
+        var app = ServiceRunner.TryBuild([.. events, $"--Storage:DataDirectory={dataDirectory}"], error);
+        var store = app?.Services.GetService<IEventStore>();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(app, Is.Not.Null, error.ToString());
+            Assert.That(store?.GetType().Name, Is.EqualTo("SqliteEventStore"));
+        }
+
+        (app as IDisposable)?.Dispose();
+    }
+
+    [Test]
+    public async Task Run_MongoDbUnreachable_PrintsOneLineWithoutPassword()
+    {
+        // Port 9 (discard) has no MongoDB server on a test machine, so the connection is refused.
+        var (exitCode, output) = await RunAsync(
+            ("Storage:Events", "MongoDb"),
+            ("Storage:MongoDb:ConnectionString", "mongodb://user:s3cret@127.0.0.1:9/?serverSelectionTimeoutMS=500"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
+            Assert.That(output, Does.StartWith("LambdaStats could not start: Storage:Events is MongoDb, but no MongoDB server responded at 127.0.0.1:9, the hosts of Storage:MongoDb:ConnectionString"));
+            Assert.That(output, Does.Not.Contain("s3cret"));
+            Assert.That(output, Does.Not.Contain(" at MongoDB."));
+            Assert.That(File.Exists(Path.Combine(dataDirectory, "events.db")), Is.False);
         }
     }
 

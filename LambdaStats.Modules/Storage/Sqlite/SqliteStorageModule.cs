@@ -15,14 +15,24 @@ public static class SqliteStorageModule
     /// </summary>
     public static IServiceCollection AddSqliteStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SqliteStorageOptions>().Bind(configuration.GetSection(SqliteStorageOptions.SectionName));
+        services.AddSqliteViewStore(configuration);
         services.AddSingleton<IEventStore, SqliteEventStore>();
+        return services;
+    }
+
+    /// <summary>
+    /// Registers the SQLite view store alone, for a process whose events are in another store,
+    /// which the caller registers as <see cref="IEventStore"/>. The host start opens both stores.
+    /// </summary>
+    public static IServiceCollection AddSqliteViewStore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SqliteStorageOptions>().Bind(configuration.GetSection(SqliteStorageOptions.SectionName));
         services.AddSingleton<IViewStore, SqliteViewStore>();
         services.AddHostedService<SqliteStorageOpener>();
         return services;
     }
 
-    /// <summary>Resolves both stores at host start, which opens their files and creates their schemas.</summary>
+    /// <summary>Resolves both stores at host start, which opens their files or connects, and creates their schemas.</summary>
     private sealed class SqliteStorageOpener(IServiceProvider services) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
