@@ -30,7 +30,7 @@ internal sealed record RecordedRequest(string Method, string PathAndQuery, strin
 /// An <see cref="IRequestInvoker"/> that sends nothing: it records each request and returns the
 /// response that a function of the request chooses, through the transport's
 /// <see cref="InMemoryRequestInvoker"/>. Tests that use it check request shapes only, never how
-/// Elasticsearch would answer them.
+/// Elasticsearch would respond to them.
 /// </summary>
 internal sealed class RecordingRequestInvoker(Func<RecordedRequest, (int Status, string Body)> respond) : IRequestInvoker
 {
@@ -42,7 +42,7 @@ internal sealed class RecordingRequestInvoker(Func<RecordedRequest, (int Status,
 
     public ResponseFactory ResponseFactory => inner.ResponseFactory;
 
-    /// <summary>Returns a store whose client sends every request to a new invoker that answers with <paramref name="respond"/>.</summary>
+    /// <summary>Returns a store whose client sends every request to a new invoker that responds with <paramref name="respond"/>.</summary>
     public static (ElasticsearchViewStore Store, RecordingRequestInvoker Invoker) CreateStore(Func<RecordedRequest, (int Status, string Body)> respond, string prefix = "test-")
     {
         var invoker = new RecordingRequestInvoker(respond);

@@ -9,8 +9,8 @@ namespace LambdaStats.Tests.Storage;
 
 /// <summary>
 /// Checks the shapes and the order of the requests that the Elasticsearch view store sends, through
-/// an in-memory invoker with canned responses. These tests check request shapes only: no server
-/// runs them, so they say nothing of how Elasticsearch answers (see the contract tests for that).
+/// an in-memory invoker with canned responses. These tests check request shapes only. No server
+/// runs them, so they do not show how Elasticsearch responds; the contract tests do.
 /// </summary>
 [TestFixture]
 public sealed class ElasticsearchViewStoreRequestTests
@@ -186,7 +186,7 @@ public sealed class ElasticsearchViewStoreRequestTests
         };
     }
 
-    /// <summary>Canned answers of a server where the indices exist and are empty.</summary>
+    /// <summary>Canned responses of a server where the indices exist and are empty.</summary>
     private static (int Status, string Body) Respond(RecordedRequest request) => Describe(request).Split(' ')[0] switch
     {
         "exists" => (200, string.Empty),
@@ -196,7 +196,7 @@ public sealed class ElasticsearchViewStoreRequestTests
         "delete_by_query" => (200, """{"took":1,"timed_out":false,"total":0,"deleted":0,"batches":0,"version_conflicts":0,"noops":0,"retries":{"bulk":0,"search":0},"throttled_millis":0,"requests_per_second":-1.0,"throttled_until_millis":0,"failures":[]}"""),
         "index" => (201, """{"_index":"test-view-frontiers","_id":"x","_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1}"""),
         "search" => (200, """{"took":1,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},"hits":{"hits":[]}}"""),
-        _ => (500, """{"error":{"type":"unexpected","reason":"no canned answer"},"status":500}"""),
+        _ => (500, """{"error":{"type":"unexpected","reason":"no canned response"},"status":500}"""),
     };
 
     private static List<JsonElement> BulkLines(RecordedRequest request) =>
