@@ -3,6 +3,7 @@ using Hangfire.InMemory;
 using Hangfire.Redis.StackExchange;
 using LambdaStats.Modules;
 using LambdaStats.Modules.Events;
+using LambdaStats.Modules.Storage.Elasticsearch;
 using LambdaStats.Modules.Storage.Sqlite;
 using LambdaStats.Modules.View;
 using LambdaStats.Web.Endpoints;
@@ -26,11 +27,18 @@ public static partial class LambdaStatsHostExtensions
         var hosting = configuration.GetSection(HostingOptions.SectionName).Get<HostingOptions>() ?? new HostingOptions();
         var busOptions = BusOptions.Read(configuration);
         var jobStorage = JobStorageOptions.Read(configuration);
+        var viewStorage = ViewStorageOptions.Read(configuration);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddLambdaStatsModules(configuration);
         builder.Services.AddSqliteStorage(configuration);
+        if (viewStorage.Views == ViewStoreKind.Elasticsearch)
+        {
+            // The events stay in SQLite; only the batch views move.
+            builder.Services.AddElasticsearchViewStore(viewStorage.Elasticsearch);
+        }
+
         builder.Services.AddViewCache(configuration);
 
         builder.Services.AddMassTransit(bus =>
