@@ -3,6 +3,7 @@ using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Common;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Storage.Elasticsearch;
+using LambdaStats.Modules.Storage.Sqlite;
 using LambdaStats.Modules.View.Contracts;
 
 namespace LambdaStats.Tests.Storage;
@@ -171,6 +172,47 @@ public sealed class ElasticsearchViewStoreRequestTests
         Assert.That(invoker.Requests.Count(request => Describe(request).StartsWith("bulk", StringComparison.Ordinal)), Is.EqualTo(1));
     }
 
+    [Test]
+    public async Task ReadHours_FullPage_RequestsNextPage()
+    {
+        var block = Convert.ToBase64String(EncodeBlock("hub-1"));
+        var hits = Enumerable.Range(0, ElasticsearchViewStore.PageSize).Select(i =>
+            $$"""{"_index":"{{HoursIndex}}","_id":"d{{i}}","_source":{"aggregation":"{{HubVisits.ViewId}}","bucket":{{Hour.Index + i}},"hub":"hub-1","keyCount":1,"write":"w","block":"{{block}}"},"sort":[{{Hour.Index + i}}]}""");
+        var firstPage = $$$"""{"took":1,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},"hits":{"hits":[{{{string.Join(",", hits)}}}]}}""";
+        var searches = 0;
+        var (store, invoker) = RecordingRequestInvoker.CreateStore(request => Describe(request).StartsWith("search", StringComparison.Ordinal) && searches++ == 0
+            ? (200, firstPage)
+            : Respond(request));
+
+        var rows = await store.ReadHoursAsync(HubVisits, new KeyFilter("hub-1"), Hour, Hour.AddHours(5_000), CancellationToken.None);
+
+        var second = JsonDocument.Parse(invoker.Requests.Where(request => Describe(request).StartsWith("search", StringComparison.Ordinal)).ElementAt(1).Body).RootElement;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(rows, Has.Count.EqualTo(ElasticsearchViewStore.PageSize));
+            Assert.That(searches, Is.EqualTo(2));
+            Assert.That(second.GetProperty("search_after")[0].GetInt64(), Is.EqualTo(Hour.Index + ElasticsearchViewStore.PageSize - 1));
+        }
+    }
+
+    [Test]
+    public async Task DaysWithHourlyRows_HistogramKeys_BecomeDays()
+    {
+        var buckets = $$"""[{"key":{{Day.Index * 24}}.0,"doc_count":3},{"key":{{(Day.Index + 2) * 24}}.0,"doc_count":1}]""";
+        var histogram = """{"took":1,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},"hits":{"hits":[]},"aggregations":{"histogram#days":{"buckets":""" + buckets + "}}}";
+        var (store, invoker) = RecordingRequestInvoker.CreateStore(request => Describe(request).StartsWith("search", StringComparison.Ordinal) ? (200, histogram) : Respond(request));
+
+        var days = await store.GetDaysWithHourlyRowsAsync(HubVisits, Day, new UtcDay(Day.Index + 5), CancellationToken.None);
+
+        var search = JsonDocument.Parse(invoker.Requests.Single(request => Describe(request).StartsWith("search", StringComparison.Ordinal)).Body).RootElement;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(days, Is.EqualTo(new[] { Day, new UtcDay(Day.Index + 2) }));
+            Assert.That(search.GetProperty("size").GetInt32(), Is.Zero);
+            Assert.That(search.GetProperty("aggregations").GetProperty("days").GetProperty("histogram").GetProperty("interval").GetDouble(), Is.EqualTo(24));
+        }
+    }
+
     /// <summary>Names a request by its API and index, such as "bulk test-view-hours".</summary>
     private static string Describe(RecordedRequest request)
     {
@@ -201,6 +243,14 @@ public sealed class ElasticsearchViewStoreRequestTests
 
     private static List<JsonElement> BulkLines(RecordedRequest request) =>
         request.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+
+    /// <summary>Returns the block of one <see cref="HubVisits"/> row of <paramref name="hub"/>, as the store writes it.</summary>
+    private static byte[] EncodeBlock(string hub)
+    {
+        var buffer = new ViewBlockBuffer();
+        ViewBlockCodec.Write(buffer, Rows([hub]).ToList());
+        return buffer.Written.ToArray();
+    }
 
     private static BucketRows<UtcHour> HourRows(UtcHour hour, params string[] hubs) => new(hour, Rows(hubs));
 
