@@ -21,9 +21,10 @@ namespace LambdaStats.Modules.Storage.Elasticsearch;
 /// requests instead: it writes the new documents, refreshes the indices so that searches see them,
 /// deletes the documents of those buckets that the commit did not write (hubs that no longer have
 /// rows), and only then writes the frontier. Every write is acknowledged once it is in the
-/// translog, which Elasticsearch syncs before answering (<c>index.translog.durability: request</c>,
-/// its default; <c>async</c> would break the durability that the port promises). See
-/// <see cref="CommitAsync"/> for what a failure part way leaves.
+/// translog, which Elasticsearch syncs before it responds with <c>index.translog.durability:
+/// request</c>, the default of its translog settings. The setting <c>async</c> would break the
+/// durability that the port promises. See <see cref="CommitAsync"/> for what a failure part
+/// way leaves.
 /// </remarks>
 internal sealed partial class ElasticsearchViewStore : IViewStore
 {
@@ -133,8 +134,9 @@ internal sealed partial class ElasticsearchViewStore : IViewStore
             await daily.FlushAsync(cancellationToken).ConfigureAwait(false);
 
             // The deletes search for documents of another write, so the documents just written
-            // must be searchable first: before the refresh, a search still finds the old version of
-            // a replaced document, and deleting it would fail on its version.
+            // must be searchable first. Before the refresh, a search still finds the old version of
+            // a replaced document, and the delete by query API reports a version conflict for a
+            // document that changed since its search (Elasticsearch reference, delete by query).
             long deleted = 0;
             if (hours.Count > 0)
             {
