@@ -9,7 +9,7 @@ namespace LambdaStats.Modules.View;
 
 public static class ViewModule
 {
-    private const string StoreKey = "LambdaStats.View.UncachedStore";
+    internal const string StoreKey = "LambdaStats.View.UncachedStore";
 
     /// <summary>Registers the query side: aggregation answers and the admin status.</summary>
     public static IServiceCollection AddViewModule(this IServiceCollection services)

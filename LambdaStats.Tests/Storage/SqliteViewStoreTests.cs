@@ -67,18 +67,6 @@ public sealed class SqliteViewStoreTests
     }
 
     [Test]
-    public async Task GetFrontierAsync_NothingStored_ReturnsInitial()
-    {
-        var frontier = await store.GetFrontierAsync(MediaOpens.ViewId, CancellationToken.None);
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(frontier, Is.EqualTo(BatchFrontier.Initial));
-            Assert.That(frontier.IsInitial, Is.True);
-        }
-    }
-
-    [Test]
     public async Task GetFrontierAsync_AfterCommitAndReopen_ReturnsCommittedFrontier()
     {
         var frontier = new BatchFrontier(Hour.AddHours(3), 12_345, Day.Next);
@@ -94,50 +82,6 @@ public sealed class SqliteViewStoreTests
     }
 
     [Test]
-    public async Task GetFrontierAsync_SecondCommit_ReturnsLatestFrontier()
-    {
-        await CommitAsync(MediaOpens, [], [], new BatchFrontier(Hour, 10, Day));
-        var latest = new BatchFrontier(Hour.AddHours(1), 20, Day.Next);
-        await CommitAsync(MediaOpens, [], [], latest);
-
-        Assert.That(await store.GetFrontierAsync(MediaOpens.ViewId, CancellationToken.None), Is.EqualTo(latest));
-    }
-
-    [Test]
-    public async Task WriteHourPart_SlicesThenCommit_AddUp()
-    {
-        var watermark = Hour.AddHours(-1);
-        await CommitAsync(MediaOpens, [], [], new BatchFrontier(watermark, 1, Day));
-        await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-1"), Row(3))), replace: true, CancellationToken.None);
-        await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-2", "m-1"), Row(5))), replace: false, CancellationToken.None);
-        var frontierBetween = await store.GetFrontierAsync(MediaOpens.ViewId, CancellationToken.None);
-        await CommitAsync(MediaOpens, [], [], new BatchFrontier(Hour.Next, 2, Day));
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(frontierBetween.Watermark, Is.EqualTo(watermark), "a part leaves the frontier");
-            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=3" }));
-            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-2"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-2|m-1=5" }));
-        }
-    }
-
-    [Test]
-    public async Task WriteHourPart_Replace_DropsEarlierParts()
-    {
-        await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-1"), Row(3))), replace: true, CancellationToken.None);
-        await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-2", "m-1"), Row(5))), replace: false, CancellationToken.None);
-
-        // A run that stopped after these parts is followed by one that starts the hour again.
-        await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-1"), Row(4))), replace: true, CancellationToken.None);
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=4" }));
-            Assert.That(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-2"), Hour, Hour.Next), Is.Empty);
-        }
-    }
-
-    [Test]
     public async Task WriteHourPart_HubWrittenTwice_Throws()
     {
         await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-1"), Row(3))), replace: true, CancellationToken.None);
@@ -146,59 +90,6 @@ public sealed class SqliteViewStoreTests
             async () => await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-2"), Row(1))), replace: false, CancellationToken.None),
             Throws.InstanceOf<SqliteException>());
         Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=3" }));
-    }
-
-    [Test]
-    public async Task WriteHourPart_BeforeWatermark_Throws()
-    {
-        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(3)))], [], new BatchFrontier(Hour.Next, 1, Day));
-
-        Assert.That(
-            async () => await store.WriteHourPartAsync(MediaOpens, HourRows(Hour, (Key("hub-1", "m-1"), Row(9))), replace: true, CancellationToken.None),
-            Throws.InvalidOperationException.With.Message.Contains("before its watermark"));
-        Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=3" }));
-    }
-
-    [Test]
-    public async Task CommitAsync_SameHourTwice_ReplacesRows()
-    {
-        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(3)), (Key("hub-1", "m-2"), Row(4)))], []);
-
-        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(5)))], []);
-
-        var rows = await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next);
-        Assert.That(Summaries(rows), Is.EqualTo(new[] { "hub-1|m-1=5" }));
-    }
-
-    [Test]
-    public async Task CommitAsync_EmptyRows_DeletesBucket()
-    {
-        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(3)))], [DayRows(Day, (Key("hub-1", "m-1"), Row(3)))]);
-
-        await CommitAsync(MediaOpens, [HourRows(Hour)], [DayRows(Day)]);
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next), Is.Empty);
-            Assert.That(await ReadDaysAsync(MediaOpens, new KeyFilter("hub-1"), Day, Day.Next), Is.Empty);
-            Assert.That(await store.GetDaysWithHourlyRowsAsync(MediaOpens, Day, Day.Next, CancellationToken.None), Is.Empty);
-        }
-    }
-
-    [Test]
-    public async Task CommitAsync_OtherHoursAndAggregations_KeepTheirRows()
-    {
-        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(1))), HourRows(Hour.Next, (Key("hub-1", "m-1"), Row(2)))], []);
-        await CommitAsync(HubVisits, [HourRows(Hour, (Key("hub-1"), VisitRow(7)))], []);
-
-        await CommitAsync(MediaOpens, [HourRows(Hour, (Key("hub-1", "m-1"), Row(10)))], []);
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour.Next, Hour.AddHours(2))), Is.EqualTo(new[] { "hub-1|m-1=2" }));
-            Assert.That(Summaries(await ReadHoursAsync(MediaOpens, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1|m-1=10" }));
-            Assert.That(Summaries(await ReadHoursAsync(HubVisits, new KeyFilter("hub-1"), Hour, Hour.Next)), Is.EqualTo(new[] { "hub-1=7" }));
-        }
     }
 
     [Test]

@@ -297,6 +297,31 @@ public sealed class ServiceRunnerTests
     }
 
     [Test]
+    public void AddLambdaStats_MongoAndElasticsearch_RegistersBoth()
+    {
+        var builder = CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:Events"] = "MongoDb",
+            ["Storage:MongoDb:ConnectionString"] = "mongodb://127.0.0.1:9",
+            ["Storage:Views"] = "Elasticsearch",
+            ["Storage:Elasticsearch:Url"] = "http://127.0.0.1:9",
+        });
+
+        builder.AddLambdaStats();
+        var eventStores = builder.Services.Where(descriptor => descriptor.ServiceType == typeof(LambdaStats.Modules.Events.Contracts.IEventStore)).ToList();
+        var viewStores = builder.Services.Where(descriptor => descriptor.ServiceType == typeof(LambdaStats.Modules.Storage.Elasticsearch.ElasticsearchViewStore)).ToList();
+        var sqliteViewStores = builder.Services.Where(descriptor => descriptor.ImplementationType == typeof(LambdaStats.Modules.Storage.Sqlite.SqliteViewStore)).ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(eventStores.Select(descriptor => descriptor.ImplementationType), Is.EqualTo(new[] { typeof(LambdaStats.Modules.Storage.MongoDb.MongoEventStore) }), "event store");
+            Assert.That(viewStores, Has.Count.EqualTo(1), "Elasticsearch view store");
+            Assert.That(sqliteViewStores, Is.Empty, "no SQLite view store left");
+        }
+    }
+
+    [Test]
     public void TryBuild_RabbitMqDefaults_BuildsHost()
     {
         using var error = new StringWriter();

@@ -2,7 +2,7 @@ using LambdaStats.Modules.Storage.MongoDb;
 
 namespace LambdaStats.Web.Hosting;
 
-/// <summary>Which store keeps the events, read from the <c>Storage:Events</c> setting. The views stay in SQLite either way.</summary>
+/// <summary>Which store keeps the events, read from the <c>Storage:Events</c> setting; <c>Storage:Views</c> chooses the view store on its own.</summary>
 public static class EventStoreOptions
 {
     public const string Key = "Storage:Events";

@@ -3,6 +3,7 @@ using Hangfire.InMemory;
 using Hangfire.Redis.StackExchange;
 using LambdaStats.Modules;
 using LambdaStats.Modules.Events;
+using LambdaStats.Modules.Storage.Elasticsearch;
 using LambdaStats.Modules.Storage.MongoDb;
 using LambdaStats.Modules.Storage.Sqlite;
 using LambdaStats.Modules.View;
@@ -28,6 +29,7 @@ public static partial class LambdaStatsHostExtensions
         var busOptions = BusOptions.Read(configuration);
         var jobStorage = JobStorageOptions.Read(configuration);
         var eventStore = EventStoreOptions.Read(configuration);
+        var viewStorage = ViewStorageOptions.Read(configuration);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
@@ -40,6 +42,12 @@ public static partial class LambdaStatsHostExtensions
         else
         {
             builder.Services.AddSqliteStorage(configuration);
+        }
+
+        if (viewStorage.Views == ViewStoreKind.Elasticsearch)
+        {
+            // Replaces the SQLite view store registered above; the events stay where they are.
+            builder.Services.AddElasticsearchViewStore(viewStorage.Elasticsearch);
         }
 
         builder.Services.AddViewCache(configuration);

@@ -265,9 +265,8 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
             }
         }
 
-        var outputTypes = aggregation.Outputs.Select(output => output.CreateAccumulator().GetType()).ToArray();
         int rowCount;
-        using (var writer = new BucketWriter(connection, HourlyBlocks, aggregation, outputTypes, new ViewBlockBuffer()))
+        using (var writer = new BucketWriter(connection, HourlyBlocks, aggregation, new ViewBlockBuffer()))
         {
             rowCount = writer.Write(rows.Bucket.Index, rows.Rows, replace);
         }
@@ -284,7 +283,6 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
         BatchFrontier frontier,
         CancellationToken cancellationToken)
     {
-        var outputTypes = aggregation.Outputs.Select(output => output.CreateAccumulator().GetType()).ToArray();
         var connection = database.Writer;
 
         // Disposing the transaction without Commit rolls back every bucket written so far, so
@@ -292,7 +290,7 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
         using var transaction = connection.BeginTransaction();
         var buffer = new ViewBlockBuffer();
         var rowCount = 0;
-        using (var writer = new BucketWriter(connection, HourlyBlocks, aggregation, outputTypes, buffer))
+        using (var writer = new BucketWriter(connection, HourlyBlocks, aggregation, buffer))
         {
             foreach (var bucket in hours)
             {
@@ -301,7 +299,7 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
             }
         }
 
-        using (var writer = new BucketWriter(connection, DailyBlocks, aggregation, outputTypes, buffer))
+        using (var writer = new BucketWriter(connection, DailyBlocks, aggregation, buffer))
         {
             foreach (var bucket in days)
             {
@@ -329,24 +327,11 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
         ArgumentNullException.ThrowIfNull(aggregation);
         ArgumentNullException.ThrowIfNull(filter);
         cancellationToken.ThrowIfCancellationRequested();
-        foreach (var condition in filter.Others)
-        {
-            if (condition.Index < 0 || condition.Index >= aggregation.Key.Count)
-            {
-                throw new ArgumentOutOfRangeException(
-                    nameof(filter),
-                    condition.Index,
-                    $"The filter names key position {condition.Index}, but aggregation '{aggregation.Name}' has {aggregation.Key.Count} key fields.");
-            }
-        }
-
-        // A condition on position 0 repeats the hub: it matches all of the hub's rows or none.
-        if (to <= from || filter.Others.Any(condition => condition.Index == 0 && !string.Equals(condition.Value, filter.HubId, StringComparison.Ordinal)))
+        if (!ViewBlockChecks.TryPrepareRead(aggregation, filter, from, to, out var conditions))
         {
             return [];
         }
 
-        var conditions = ViewBlockCodec.EncodeConditions(new KeyFilter(filter.HubId, filter.Others.Where(condition => condition.Index > 0).ToArray()));
         using var connection = database.OpenReader();
         using var statement = new SqliteRawStatement(connection, table.SelectHubRangeSql);
         statement.Bind(1, aggregation.ViewId);
@@ -382,19 +367,15 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
     /// <summary>Replaces the blocks of one bucket at a time, with two prepared statements.</summary>
     private sealed class BucketWriter : IDisposable
     {
-        private readonly AggregationDefinition aggregation;
-        private readonly Type[] outputTypes;
-        private readonly string parameterName;
+        private readonly Action<long, AggregationKey, AggregateRow> validate;
         private readonly ViewBlockBuffer buffer;
         private readonly SqliteRawStatement delete;
         private readonly SqliteRawStatement insert;
 
-        public BucketWriter(SqliteConnection connection, BucketTable table, AggregationDefinition aggregation, Type[] outputTypes, ViewBlockBuffer buffer)
+        public BucketWriter(SqliteConnection connection, BucketTable table, AggregationDefinition aggregation, ViewBlockBuffer buffer)
         {
-            this.aggregation = aggregation;
-            this.outputTypes = outputTypes;
             this.buffer = buffer;
-            parameterName = table.ParameterName;
+            validate = ViewBlockChecks.RowValidator(aggregation, table.ParameterName);
             delete = new SqliteRawStatement(connection, table.DeleteBucketSql);
             insert = new SqliteRawStatement(connection, table.InsertSql);
 
@@ -410,11 +391,6 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
         /// Writes one block per hub of <paramref name="rows"/>, after deleting the bucket's blocks
         /// when <paramref name="deleteFirst"/> is set, and returns how many keys it wrote.
         /// </summary>
-        /// <remarks>
-        /// When the rows of each hub come one after the other, as the batch gives them, it reads
-        /// the rows of one hub at a time: rows made on demand, such as the batch's, then never
-        /// exist all at once. Otherwise it groups every row by hub first.
-        /// </remarks>
         public int Write(long bucket, IReadOnlyDictionary<AggregationKey, AggregateRow> rows, bool deleteFirst)
         {
             if (deleteFirst)
@@ -423,43 +399,7 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
                 delete.Execute();
             }
 
-            if (HubsComeInRuns(rows.Keys))
-            {
-                var hubRows = new List<KeyValuePair<AggregationKey, AggregateRow>>();
-                foreach (var pair in rows)
-                {
-                    Validate(bucket, pair.Key, pair.Value);
-                    if (hubRows.Count > 0 && !string.Equals(hubRows[0].Key[0], pair.Key[0], StringComparison.Ordinal))
-                    {
-                        Insert(bucket, hubRows[0].Key[0], hubRows);
-                        hubRows.Clear();
-                    }
-
-                    hubRows.Add(pair);
-                }
-
-                if (hubRows.Count > 0)
-                {
-                    Insert(bucket, hubRows[0].Key[0], hubRows);
-                }
-
-                return rows.Count;
-            }
-
-            var hubs = new Dictionary<string, List<KeyValuePair<AggregationKey, AggregateRow>>>(StringComparer.Ordinal);
-            foreach (var pair in rows)
-            {
-                Validate(bucket, pair.Key, pair.Value);
-                if (!hubs.TryGetValue(pair.Key[0], out var hubRows))
-                {
-                    hubRows = [];
-                    hubs.Add(pair.Key[0], hubRows);
-                }
-
-                hubRows.Add(pair);
-            }
-
-            foreach (var (hub, hubRows) in hubs)
+            foreach (var (hub, hubRows) in HubBlocks.GroupByHub(rows, (key, row) => validate(bucket, key, row)))
             {
                 Insert(bucket, hub, hubRows);
             }
@@ -473,30 +413,6 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
             insert.Dispose();
         }
 
-        /// <summary>Whether all keys of each hub come one after the other in <paramref name="keys"/>.</summary>
-        private static bool HubsComeInRuns(IEnumerable<AggregationKey> keys)
-        {
-            var ended = new HashSet<string>(StringComparer.Ordinal);
-            string? current = null;
-            foreach (var key in keys)
-            {
-                var hub = key.Count > 0 ? key[0] : string.Empty;
-                if (string.Equals(hub, current, StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                if ((current is not null && !ended.Add(current)) || ended.Contains(hub))
-                {
-                    return false;
-                }
-
-                current = hub;
-            }
-
-            return true;
-        }
-
         private void Insert(long bucket, string hub, List<KeyValuePair<AggregationKey, AggregateRow>> hubRows)
         {
             buffer.Clear();
@@ -508,32 +424,6 @@ internal sealed partial class SqliteViewStore : IViewStore, IDisposable
             insert.Execute();
         }
 
-        private void Validate(long bucket, AggregationKey key, AggregateRow row)
-        {
-            if (key.Count != aggregation.Key.Count)
-            {
-                throw new ArgumentException(
-                    $"A row of aggregation '{aggregation.Name}' in bucket {bucket} has a key of {key.Count} values, but the aggregation key has {aggregation.Key.Count} fields.",
-                    parameterName);
-            }
-
-            if (row.Outputs.Count != outputTypes.Length)
-            {
-                throw new ArgumentException(
-                    $"The row with key '{key}' of aggregation '{aggregation.Name}' in bucket {bucket} has {row.Outputs.Count} outputs, but the aggregation has {outputTypes.Length}.",
-                    parameterName);
-            }
-
-            for (var i = 0; i < outputTypes.Length; i++)
-            {
-                if (row.Outputs[i].GetType() != outputTypes[i])
-                {
-                    throw new ArgumentException(
-                        $"Output {i} of the row with key '{key}' of aggregation '{aggregation.Name}' in bucket {bucket} is a {row.Outputs[i].GetType().Name}, but the aggregation expects a {outputTypes[i].Name}.",
-                        parameterName);
-                }
-            }
-        }
     }
 
     private static partial class Log
