@@ -59,7 +59,11 @@ public static class EventsModule
         transport.ReceiveEndpoint(queuePrefix + JsonQueueName, endpoint =>
         {
             endpoint.ConfigureConsumeTopology = false;
-            endpoint.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+
+            // Without the envelope deserializer, a body sent with MassTransit's content type is
+            // read as plain JSON too. The raw serializer also covers what the endpoint sends.
+            endpoint.ClearSerialization();
+            endpoint.UseRawJsonSerializer(RawSerializerOptions.AnyMessageType, isDefault: true);
             endpoint.ConfigureConsumer<AudienceEventJsonConsumer>(context);
         });
     }

@@ -201,8 +201,24 @@ public sealed class RabbitMqBusTests
         }
     }
 
+    [TestCase("[1,2]", "must be one JSON object, the event, not Array")]
+    [TestCase("\"text\"", "must be one JSON object, the event, not String")]
+    [TestCase("{\"id\":", "BytePositionInLine")]
+    public async Task JsonBody_NotOneObject_RejectedWithReason(string body, string expected)
+    {
+        using var factory = new RabbitMqFactory(host, port, prefix);
+        using var client = factory.CreateClient();
+        await WaitUntilReadyAsync(client);
+
+        await PublishJsonAsync(body);
+        var reason = FaultMessageOf(await WaitForMessageAsync(JsonErrorQueue));
+
+        Assert.That(reason, Does.Contain(expected));
+    }
+
     [TestCase(null)]
     [TestCase("text/plain")]
+    [TestCase("application/vnd.masstransit+json")]
     public async Task JsonBody_OtherContentType_IsStored(string? contentType)
     {
         using var factory = new RabbitMqFactory(host, port, prefix);

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace LambdaStats.Modules.Events.Contracts;
 
 /// <summary>
@@ -5,4 +8,26 @@ namespace LambdaStats.Modules.Events.Contracts;
 /// the consumer reads the message body as sent, one event in the JSON shape of
 /// <c>POST /api/events</c>, and validates it with the rules of that endpoint.
 /// </summary>
-public sealed class AudienceEventJson;
+/// <remarks>
+/// Its converter accepts any JSON value, so that a body that is valid JSON but not an object
+/// (an array, a string) reaches the consumer, which rejects it with its own reason, instead of
+/// failing in MassTransit with a message that names this type.
+/// </remarks>
+[JsonConverter(typeof(AnyValueConverter))]
+public sealed class AudienceEventJson
+{
+    private sealed class AnyValueConverter : JsonConverter<AudienceEventJson>
+    {
+        public override AudienceEventJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            reader.Skip();
+            return new AudienceEventJson();
+        }
+
+        public override void Write(Utf8JsonWriter writer, AudienceEventJson value, JsonSerializerOptions options)
+        {
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+        }
+    }
+}
