@@ -28,7 +28,7 @@ internal abstract class DelegatingViewStore(IViewStore inner) : IViewStore
 /// <summary>An event store that forwards every call, for tests that change one of them.</summary>
 internal abstract class DelegatingEventStore(IEventStore inner) : IEventStore
 {
-    public Task<AppendResult> AppendAsync(IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken) => inner.AppendAsync(events, cancellationToken);
+    public virtual Task<AppendResult> AppendAsync(IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken) => inner.AppendAsync(events, cancellationToken);
 
     public virtual Task<long> GetMaxSequenceAsync(CancellationToken cancellationToken) => inner.GetMaxSequenceAsync(cancellationToken);
 

@@ -9,6 +9,7 @@ using LambdaStats.Modules.Storage.Sqlite;
 using LambdaStats.Tests.Support;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NSubstitute;
@@ -110,6 +111,35 @@ public sealed class OperationsEndpointTests
             Assert.That(problem, Does.Contain("The service is still starting."));
             Assert.That(starting.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(5)));
             Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+    }
+
+    [Test]
+    public async Task EventStoreDown_IngestAndReadinessReturn503()
+    {
+        var outage = new StoreOutage();
+        using var factory = new LambdaStatsFactory();
+        using var storeDown = factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+        {
+            services.RemoveAll<IEventStore>();
+            services.AddSingleton<IEventStore>(provider => new FailingEventStore(ActivatorUtilities.CreateInstance<SqliteEventStore>(provider), outage));
+        }));
+        using var client = storeDown.CreateClient();
+        var readyBefore = await WaitForReadyAsync(client);
+        var body = $$"""[{"id":"down-1","type":"MediaOpened","occurredAt":"{{DateTimeOffset.UtcNow.AddMinutes(-5):O}}","hubId":"h1","mediaId":"m1"}]""";
+
+        outage.Down = true;
+        var ingest = await client.PostAsync("/api/events", new StringContent(body, Encoding.UTF8, "application/json"));
+        var problem = await ingest.Content.ReadAsStringAsync();
+        var ready = await client.GetAsync("/health/ready");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(readyBefore, Is.EqualTo(HttpStatusCode.OK), "ready while the store responds");
+            Assert.That(ingest.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), problem);
+            Assert.That(problem, Does.Contain("A store of the service did not respond."));
+            Assert.That(ingest.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(10)));
+            Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), "readiness");
         }
     }
 
@@ -346,5 +376,39 @@ public sealed class OperationsEndpointTests
             await released.WaitAsync(cancellationToken);
             return await base.GetMaxSequenceAsync(cancellationToken);
         }
+    }
+
+    private static async Task<HttpStatusCode> WaitForReadyAsync(HttpClient client)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        HttpStatusCode status;
+        do
+        {
+            status = (await client.GetAsync("/health/ready")).StatusCode;
+            if (status == HttpStatusCode.OK)
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        return status;
+    }
+
+    private sealed class StoreOutage
+    {
+        public volatile bool Down;
+    }
+
+    /// <summary>An event store that throws what the MongoDB driver throws when no server responds, once the outage begins.</summary>
+    private sealed class FailingEventStore(IEventStore inner, StoreOutage outage) : DelegatingEventStore(inner)
+    {
+        public override Task<AppendResult> AppendAsync(IReadOnlyList<LambdaEvent> events, CancellationToken cancellationToken) =>
+            outage.Down ? throw new TimeoutException("A timeout occurred after 30000ms selecting a server.") : base.AppendAsync(events, cancellationToken);
+
+        public override Task<long> GetMaxSequenceAsync(CancellationToken cancellationToken) =>
+            outage.Down ? throw new TimeoutException("A timeout occurred after 30000ms selecting a server.") : base.GetMaxSequenceAsync(cancellationToken);
     }
 }

@@ -121,7 +121,7 @@ internal static partial class AdminEndpoints
             return Results.Problem(
                 statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "The job storage is unavailable.",
-                detail: $"The recompute could not be scheduled: {exception.InnerException?.Message ?? exception.Message} Send the same request again once the job storage is back; parts already scheduled are recomputed again, with the same result.");
+                detail: $"The recompute could not be scheduled: {(exception.InnerException?.Message ?? exception.Message).TrimEnd('.')}. Send the same request again once the job storage is back; parts already scheduled are recomputed again, with the same result.");
         }
     }
 

@@ -33,6 +33,7 @@ public static partial class LambdaStatsHostExtensions
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<StoreUnavailableHandler>();
         builder.Services.AddLambdaStatsModules(configuration);
         if (eventStore == EventStoreKind.MongoDb)
         {
@@ -102,7 +103,8 @@ public static partial class LambdaStatsHostExtensions
 
         builder.Services.AddSingleton<SpeedLayerReadyCheck>();
         builder.Services.AddHealthChecks()
-            .AddCheck<SpeedLayerReadyCheck>("speed-layer", tags: ["ready"]);
+            .AddCheck<SpeedLayerReadyCheck>("speed-layer", tags: ["ready"])
+            .AddCheck<EventStoreReadyCheck>("event-store", tags: ["ready"], timeout: TimeSpan.FromSeconds(5));
 
         // The health check service logs a warning for every probe that finds a Degraded check,
         // so a long startup rebuild wrote one per probe. SpeedLayerReadyCheck logs each change of
