@@ -37,8 +37,8 @@ internal sealed partial class MongoEventStore
         catch (TimeoutException exception)
         {
             // The driver's message describes the cluster with the stack trace of each failed
-            // connection, too long for the one-line start error, so it goes to the log and the
-            // error keeps the first connection failure's reason.
+            // connection, too long for the one-line start error, so it goes to the debug log and
+            // the error keeps the first connection failure's reason.
             MongoStorageLog.OpenFailed(logger, Servers(url), exception);
             var reason = client.Cluster.Description.Servers
                 .Select(server => server.HeartbeatException?.GetBaseException().Message)

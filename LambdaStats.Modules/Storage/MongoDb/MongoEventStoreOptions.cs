@@ -41,7 +41,10 @@ public sealed class MongoEventStoreOptions
             // The driver's message (3.14.0) replaces the user and password with <hidden> but
             // quotes the hosts and every option, whose values may be secret too, so neither the
             // message nor the exception is passed on.
-            throw new InvalidOperationException($"{ConnectionStringKey} is not a valid MongoDB connection string; it must start with mongodb:// or mongodb+srv:// and name at least one host.");
+            throw new InvalidOperationException(
+                $"{ConnectionStringKey} is not a valid MongoDB connection string (the driver raised {exception.GetType().Name}). "
+                + "Check that it starts with mongodb:// or mongodb+srv://, that it names at least one host, that each port is between 1 and 65535, "
+                + "and that each option after '?' has a known name and a valid value.");
         }
 
         if (string.IsNullOrWhiteSpace(Database) || Database.Length > 63 || Database.IndexOfAny(InvalidDatabaseCharacters) >= 0)

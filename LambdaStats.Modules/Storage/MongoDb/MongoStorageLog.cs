@@ -16,6 +16,6 @@ internal static partial class MongoStorageLog
     [LoggerMessage(EventId = 5104, Level = LogLevel.Debug, Message = "Event {EventId} was stored by another writer before sequence {Sequence} could be given to it; counted as a duplicate")]
     public static partial void StoredByAnotherWriter(ILogger logger, string eventId, long sequence);
 
-    [LoggerMessage(EventId = 5105, Level = LogLevel.Error, Message = "Failed to open the MongoDB event store: no server at {Servers} responded within the server selection timeout")]
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Debug, Message = "Failed to open the MongoDB event store: no server at {Servers} responded within the server selection timeout; the driver's description of the cluster follows")]
     public static partial void OpenFailed(ILogger logger, string servers, Exception exception);
 }
