@@ -1,4 +1,5 @@
 using LambdaStats.Modules.Events.Contracts;
+using LambdaStats.Tests.Support;
 using LambdaStats.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -113,6 +114,36 @@ public sealed class ServiceRunnerTests
             Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
             Assert.That(output.TrimEnd(), Is.EqualTo($"LambdaStats could not start: {expected}"));
             Assert.That(File.Exists(Path.Combine(dataDirectory, "events.db")), Is.False, "the schedule is checked before any database opens");
+        }
+    }
+
+    [Test]
+    public async Task Run_EventStoreBehindViews_StopsWithAdvice()
+    {
+        using (var first = new LambdaStatsFactory(dataDirectory))
+        {
+            using var client = first.CreateClient();
+            var body = $$"""[{"id":"e1","type":"MediaOpened","occurredAt":"{{DateTimeOffset.UtcNow.AddHours(-2):O}}","hubId":"h1","mediaId":"m1"}]""";
+            await client.PostAsync("/api/events", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            var run = await client.PostAsync("/api/admin/batch/run", null);
+            Assert.That(run.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.OK), "batch run before the store is lost");
+        }
+
+        // The event store is lost, as when it is emptied or replaced, and the views stay.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.GetFiles(dataDirectory, "events.db*"))
+        {
+            File.Delete(file);
+        }
+
+        var (exitCode, output) = await RunAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exitCode, Is.EqualTo(ServiceRunner.FailureExitCode));
+            Assert.That(output, Does.StartWith("LambdaStats could not start: The views of "));
+            Assert.That(output, Does.Contain("but the event store holds sequences up to 0 only"));
+            Assert.That(output, Does.Contain("so it is not the store that the views were built from"));
         }
     }
 

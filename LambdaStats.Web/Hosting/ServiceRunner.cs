@@ -68,6 +68,7 @@ public static partial class ServiceRunner
             // or not writable without the host's own error log and its stack trace.
             app.Services.GetService<IEventStore>();
             app.Services.GetService<IViewStore>();
+            await CheckViewsMatchEventStoreAsync(app.Services, cancellationToken).ConfigureAwait(false);
 
             // The speed layer checks its scratch directory when the host starts, too late to
             // report it without the host's error log. Checked once the stores are open, a data
@@ -91,6 +92,36 @@ public static partial class ServiceRunner
         {
             await error.WriteLineAsync(Describe(exception)).ConfigureAwait(false);
             return FailureExitCode;
+        }
+    }
+
+    /// <summary>
+    /// Stops the start when a view frontier names a sequence above the highest stored one: the
+    /// event store is then not the one the views were built from (emptied, restored from an older
+    /// backup, or another database). The views would answer for events the store no longer has,
+    /// and the batch would skip new events whose sequences fall below the frontier.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The views are ahead of the event store; the message says what to do.</exception>
+    internal static async Task CheckViewsMatchEventStoreAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (services.GetService<AggregationCatalog>() is not { } catalog
+            || services.GetService<IEventStore>() is not { } events
+            || services.GetService<IViewStore>() is not { } views)
+        {
+            return;
+        }
+
+        var maxSequence = await events.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var definition in catalog.All)
+        {
+            var frontier = await views.GetFrontierAsync(definition.ViewId, cancellationToken).ConfigureAwait(false);
+            if (frontier.Sequence > maxSequence)
+            {
+                throw new InvalidOperationException(
+                    $"The views of {definition.Name} include events up to sequence {frontier.Sequence}, but the event store holds sequences up to {maxSequence} only, "
+                    + "so it is not the store that the views were built from (it was emptied, restored from an older backup, or is another database). "
+                    + "Point Storage:Events and its settings to that store, or delete the views (views.db, or the Elasticsearch indices) so that the service builds them again from this store.");
+            }
         }
     }
 
