@@ -98,8 +98,8 @@ public static partial class ServiceRunner
     /// <summary>
     /// Stops the start when a view frontier names a sequence above the highest stored one: the
     /// event store is then not the one the views were built from (emptied, restored from an older
-    /// backup, or another database). The views would answer for events the store no longer has,
-    /// and the batch would skip new events whose sequences fall below the frontier.
+    /// backup, or another database). Queries would then count events that the store no longer
+    /// has, and the batch would skip new events whose sequences fall below the frontier.
     /// </summary>
     /// <exception cref="InvalidOperationException">The views are ahead of the event store; the message says what to do.</exception>
     internal static async Task CheckViewsMatchEventStoreAsync(IServiceProvider services, CancellationToken cancellationToken)

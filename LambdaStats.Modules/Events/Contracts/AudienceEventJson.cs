@@ -9,9 +9,9 @@ namespace LambdaStats.Modules.Events.Contracts;
 /// <c>POST /api/events</c>, and validates it with the rules of that endpoint.
 /// </summary>
 /// <remarks>
-/// Its converter accepts any JSON value, so that a body that is valid JSON but not an object
-/// (an array, a string) reaches the consumer, which rejects it with its own reason, instead of
-/// failing in MassTransit with a message that names this type.
+/// Its converter accepts any JSON value. So a body that is valid JSON but not an object (an
+/// array, a string) reaches the consumer, which rejects it with its own reason. Without it,
+/// MassTransit would fail with a message that names this type.
 /// </remarks>
 [JsonConverter(typeof(AnyValueConverter))]
 public sealed class AudienceEventJson
