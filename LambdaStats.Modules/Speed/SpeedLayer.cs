@@ -34,6 +34,10 @@ internal sealed class SpeedLayer : ISpeedLayer
 
     public void MarkReady() => ready.TrySetResult();
 
+    public Exception? RebuildFailure { get; private set; }
+
+    public void MarkRebuildFailed(Exception failure) => RebuildFailure = failure;
+
     public Task WhenReadyAsync(CancellationToken cancellationToken) => ready.Task.WaitAsync(cancellationToken);
 
     public SpeedBuffer Get(string aggregation) =>

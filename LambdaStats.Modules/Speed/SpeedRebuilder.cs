@@ -33,6 +33,17 @@ internal sealed partial class SpeedRebuilder(
         {
             var definition = buffer.Definition;
             var frontier = await views.GetFrontierAsync(definition.ViewId, cancellationToken).ConfigureAwait(false);
+            if (frontier.Sequence > maxSequence)
+            {
+                // The store is then not the one the views were built from (emptied, restored from
+                // an older backup, or another database). Queries would count events that it no
+                // longer has, and the batch would skip new events below the frontier's sequence.
+                throw new InvalidOperationException(
+                    $"The views of {definition.Name} include events up to sequence {frontier.Sequence}, but the event store holds sequences up to {maxSequence} only, "
+                    + "so it is not the store that the views were built from (it was emptied, restored from an older backup, or is another database). "
+                    + "Point Storage:Events and its settings to that store, or delete the views (views.db, or the Elasticsearch indices) so that the service builds them again from this store.");
+            }
+
             var loaded = new List<LambdaEvent>();
             if (definition.SpeedLayer)
             {

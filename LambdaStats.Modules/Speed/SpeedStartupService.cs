@@ -13,6 +13,7 @@ namespace LambdaStats.Modules.Speed;
 /// </summary>
 internal sealed partial class SpeedStartupService(
     SpeedRebuilder rebuilder,
+    SpeedLayer speed,
     PairScratch scratch,
     IngestionGate gate,
     IHostApplicationLifetime lifetime,
@@ -60,7 +61,9 @@ internal sealed partial class SpeedStartupService(
         }
         catch (Exception exception)
         {
-            // Serving answers without the rebuilt buffers would undercount: stop instead.
+            // Serving answers without the rebuilt buffers would undercount: stop instead, and
+            // leave the reason for the host's runner, which reports it as a failed start.
+            speed.MarkRebuildFailed(exception);
             Log.RebuildFailed(logger, exception);
             lifetime.StopApplication();
         }

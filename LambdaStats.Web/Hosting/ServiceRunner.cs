@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using LambdaStats.Modules.Aggregation;
 using LambdaStats.Modules.Events.Contracts;
 using LambdaStats.Modules.Speed;
+using LambdaStats.Modules.Speed.Contracts;
 using LambdaStats.Modules.View.Contracts;
 using Microsoft.Extensions.Options;
 
@@ -55,6 +56,7 @@ public static partial class ServiceRunner
         var started = app.Lifetime.ApplicationStarted;
         var stopping = app.Lifetime.ApplicationStopping;
         var shutdownTimeout = app.Services.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout;
+        ISpeedLayer? speed = null;
         try
         {
             app.Services.GetService<IStartupValidator>()?.Validate();
@@ -68,18 +70,33 @@ public static partial class ServiceRunner
             // or not writable without the host's own error log and its stack trace.
             app.Services.GetService<IEventStore>();
             app.Services.GetService<IViewStore>();
-            await CheckViewsMatchEventStoreAsync(app.Services, cancellationToken).ConfigureAwait(false);
 
             // The speed layer checks its scratch directory when the host starts, too late to
             // report it without the host's error log. Checked once the stores are open, a data
             // directory that cannot be written is reported as such, not as its speed folder.
             SpeedModule.EnsureScratchDirectoryWritable(app.Services);
+            speed = app.Services.GetService<ISpeedLayer>();
             await app.RunAsync(cancellationToken).ConfigureAwait(false);
+
+            // A failed rebuild of the speed layer stops the host, which then ends as after a
+            // normal stop; the reason is a failed start, so it gets the same message and code.
+            if (speed?.RebuildFailure is { } failure)
+            {
+                await error.WriteLineAsync(Describe(failure)).ConfigureAwait(false);
+                return FailureExitCode;
+            }
+
             return 0;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return 0;
+        }
+        catch (OperationCanceledException) when (speed?.RebuildFailure is not null)
+        {
+            // The rebuild failed while the host was still starting, which cancels the start.
+            await error.WriteLineAsync(Describe(speed.RebuildFailure)).ConfigureAwait(false);
+            return FailureExitCode;
         }
         catch (OperationCanceledException) when (started.IsCancellationRequested && stopping.IsCancellationRequested)
         {
@@ -92,36 +109,6 @@ public static partial class ServiceRunner
         {
             await error.WriteLineAsync(Describe(exception)).ConfigureAwait(false);
             return FailureExitCode;
-        }
-    }
-
-    /// <summary>
-    /// Stops the start when a view frontier names a sequence above the highest stored one: the
-    /// event store is then not the one the views were built from (emptied, restored from an older
-    /// backup, or another database). Queries would then count events that the store no longer
-    /// has, and the batch would skip new events whose sequences fall below the frontier.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The views are ahead of the event store; the message says what to do.</exception>
-    internal static async Task CheckViewsMatchEventStoreAsync(IServiceProvider services, CancellationToken cancellationToken)
-    {
-        if (services.GetService<AggregationCatalog>() is not { } catalog
-            || services.GetService<IEventStore>() is not { } events
-            || services.GetService<IViewStore>() is not { } views)
-        {
-            return;
-        }
-
-        var maxSequence = await events.GetMaxSequenceAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var definition in catalog.All)
-        {
-            var frontier = await views.GetFrontierAsync(definition.ViewId, cancellationToken).ConfigureAwait(false);
-            if (frontier.Sequence > maxSequence)
-            {
-                throw new InvalidOperationException(
-                    $"The views of {definition.Name} include events up to sequence {frontier.Sequence}, but the event store holds sequences up to {maxSequence} only, "
-                    + "so it is not the store that the views were built from (it was emptied, restored from an older backup, or is another database). "
-                    + "Point Storage:Events and its settings to that store, or delete the views (views.db, or the Elasticsearch indices) so that the service builds them again from this store.");
-            }
         }
     }
 

@@ -35,6 +35,9 @@ public interface ISpeedLayer
 
     /// <summary>Completes once the buffers are rebuilt from the event store after startup.</summary>
     Task WhenReadyAsync(CancellationToken cancellationToken);
+
+    /// <summary>Why the rebuild at startup failed and stopped the service; null while it has not failed.</summary>
+    Exception? RebuildFailure { get; }
 }
 
 /// <summary>A consistent copy of one aggregation's speed state.</summary>
