@@ -148,6 +148,24 @@ public sealed class ServiceRunnerTests
     }
 
     [Test]
+    public void LocalImport_ViewsLocked_StopsBeforeEventStore()
+    {
+        using var runningService = new FileStream(Path.Combine(dataDirectory, "views.db.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = dataDirectory,
+            ["Storage:Events"] = "MongoDb",
+
+            // No server listens on port 9, so reaching the event store would fail with a timeout instead.
+            ["Storage:MongoDb:ConnectionString"] = "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=2000",
+        };
+
+        var exception = Assert.Catch(() => LocalImportServices.Create(settings));
+
+        Assert.That(ServiceRunner.Describe(exception!), Does.Contain("views.db.lock"));
+    }
+
+    [Test]
     public async Task Run_LockedDataDirectory_PrintsLockMessage()
     {
         using var otherProcess = new FileStream(Path.Combine(dataDirectory, "events.db.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);

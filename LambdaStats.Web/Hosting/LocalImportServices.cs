@@ -22,6 +22,12 @@ internal static class LocalImportServices
         // As the service does before it starts: a wrong setting stops the import before it
         // stores anything, not at the first batch that reaches the component that reads it.
         services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+
+        // Opens both stores before any event is stored. The SQLite view store takes the data
+        // directory's lock, so an import beside a running service stops here, before it writes
+        // to an event store that has no lock of its own, such as MongoDB.
+        services.GetRequiredService<LambdaStats.Modules.View.Contracts.IViewStore>();
+        services.GetRequiredService<LambdaStats.Modules.Events.Contracts.IEventStore>();
         return services;
     }
 }
