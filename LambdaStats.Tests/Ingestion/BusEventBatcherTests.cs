@@ -110,8 +110,30 @@ public sealed class BusEventBatcherTests
 
         var failed = batcher.IngestAsync(Event("a"), CancellationToken.None);
 
-        var exception = Assert.ThrowsAsync<IOException>(async () => await failed.WaitAsync(Patience));
-        Assert.That(exception!.Message, Is.EqualTo("disk full"));
+        var exception = Assert.ThrowsAsync<InvalidOperationException>(async () => await failed.WaitAsync(Patience));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exception!.Message, Does.StartWith("Failed to store the event (IOException: disk full)."));
+            Assert.That(exception.InnerException, Is.TypeOf<IOException>());
+        }
+    }
+
+    [Test]
+    public void FailedCall_KeepsFirstLineOfMessage()
+    {
+        var driverMessage = "A timeout occurred after 30000ms selecting a server.\nClient view of cluster state is { ClusterId : \"1\", Servers : [...] }";
+        ingestor.IngestAsync(Arg.Any<IReadOnlyList<JsonElement>>(), Arg.Any<CancellationToken>())
+            .Returns<Task<IngestionResult>>(_ => throw new TimeoutException(driverMessage));
+
+        var failed = batcher.IngestAsync(Event("a"), CancellationToken.None);
+
+        var exception = Assert.ThrowsAsync<InvalidOperationException>(async () => await failed.WaitAsync(Patience));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exception!.Message, Does.Contain("TimeoutException: A timeout occurred after 30000ms selecting a server)"));
+            Assert.That(exception.Message, Does.Not.Contain("cluster state"));
+            Assert.That(exception.Message, Does.Contain("Send the message again once the event store is back"));
+        }
     }
 
     [Test]
@@ -124,7 +146,7 @@ public sealed class BusEventBatcherTests
                 : Task.FromResult(new IngestionResult(1, 0, [])));
 
         var failed = batcher.IngestAsync(Event("a"), CancellationToken.None);
-        Assert.ThrowsAsync<IOException>(async () => await failed.WaitAsync(Patience));
+        Assert.ThrowsAsync<InvalidOperationException>(async () => await failed.WaitAsync(Patience));
         var retried = await batcher.IngestAsync(Event("a"), CancellationToken.None).WaitAsync(Patience);
 
         Assert.That(retried, Is.Null);

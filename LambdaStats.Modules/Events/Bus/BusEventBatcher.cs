@@ -82,13 +82,25 @@ internal sealed partial class BusEventBatcher(IEventIngestor ingestor, ILogger<B
         }
         catch (Exception exception)
         {
-            // Each message's consumer rethrows it, so MassTransit retries the messages one by one.
+            // Each message's consumer rethrows it, so MassTransit retries the messages one by
+            // one. The message becomes the fault header of a message in the error queue, and a
+            // store's own message can run to many lines: the MongoDB driver describes the whole
+            // cluster. So the consumers get its first line, and the log keeps the whole exception.
             Log.BatchFailed(logger, exception, batch.Count);
+            var failure = new InvalidOperationException(
+                $"Failed to store the event ({exception.GetType().Name}: {FirstLine(exception.Message)}). Send the message again once the event store is back; a stored event is then reported as a duplicate.",
+                exception);
             foreach (var pending in batch)
             {
-                pending.Outcome.TrySetException(exception);
+                pending.Outcome.TrySetException(failure);
             }
         }
+    }
+
+    private static string FirstLine(string message)
+    {
+        var line = message.Split('\n', 2)[0].TrimEnd('\r', '.');
+        return line.Length <= 200 ? line : line[..200] + "...";
     }
 
     private sealed record PendingEvent(JsonElement Element, TaskCompletionSource<string?> Outcome);
