@@ -61,8 +61,8 @@ internal sealed partial class SpeedStartupService(
         }
         catch (Exception exception)
         {
-            // Serving answers without the rebuilt buffers would undercount: stop instead, and
-            // leave the reason for the host's runner, which reports it as a failed start.
+            // Queries without the rebuilt buffers would undercount, so the service stops. The
+            // host's runner reports the reason as a failed start.
             speed.MarkRebuildFailed(exception);
             Log.RebuildFailed(logger, exception);
             lifetime.StopApplication();

@@ -79,7 +79,7 @@ public static partial class ServiceRunner
             await app.RunAsync(cancellationToken).ConfigureAwait(false);
 
             // A failed rebuild of the speed layer stops the host, which then ends as after a
-            // normal stop; the reason is a failed start, so it gets the same message and code.
+            // normal stop. It is a failed start, so it gets the same message and exit code.
             if (speed?.RebuildFailure is { } failure)
             {
                 await error.WriteLineAsync(Describe(failure)).ConfigureAwait(false);
