@@ -170,7 +170,7 @@ public abstract class EventStoreContractTests
     }
 
     [Test]
-    public async Task Scan_TimeRange_IsHalfOpenToTheTick()
+    public async Task Scan_TimeRange_IsHalfOpen()
     {
         var from = HourStart.AddMinutes(10);
         var to = HourStart.AddHours(2);
@@ -218,7 +218,7 @@ public abstract class EventStoreContractTests
     }
 
     [Test]
-    public async Task ScanHour_SeveralTypes_ReadsHourUpToSequence()
+    public async Task ScanHour_SeveralTypes_StopsAtSequence()
     {
         await store.AppendAsync(
             [

@@ -48,7 +48,7 @@ public sealed class MongoEventStoreTests
     }
 
     [Test]
-    public async Task Insert_IdStoredByAnotherWriter_SkipsThatEvent()
+    public async Task Insert_OtherWriterId_IsSkipped()
     {
         // Another process stores "b" between this store's lookup of the ids and its insert.
         var logger = new RecordingLogger<MongoEventStore>();

@@ -260,7 +260,7 @@ public sealed class ServiceRunnerTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(app, Is.Null);
-            Assert.That(error.ToString(), Does.StartWith("LambdaStats could not start: Jobs:Storage is Redis, but no Redis server answered"));
+            Assert.That(error.ToString(), Does.StartWith("LambdaStats could not start: Jobs:Storage is Redis, but no Redis server responded"));
             Assert.That(error.ToString(), Does.Contain("caused by: It was not possible to connect to the redis server"));
             Assert.That(error.ToString(), Does.Not.Contain(" at StackExchange."));
         }
@@ -328,7 +328,7 @@ public sealed class ServiceRunnerTests
     }
 
     [Test]
-    public async Task Run_MongoDbUnreachable_PrintsOneLineWithoutPassword()
+    public async Task Run_MongoDbUnreachable_HidesPassword()
     {
         // Port 9 (discard) has no MongoDB server on a test machine, so the connection is refused.
         var (exitCode, output) = await RunAsync(

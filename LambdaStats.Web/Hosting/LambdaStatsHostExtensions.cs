@@ -84,7 +84,7 @@ public static partial class LambdaStatsHostExtensions
                 catch (StackExchange.Redis.RedisConnectionException exception)
                 {
                     // The configuration string can contain a password, so the message leaves it out.
-                    throw new InvalidOperationException("Jobs:Storage is Redis, but no Redis server answered at the address of Jobs:Redis:Configuration; start it or correct the setting.", exception);
+                    throw new InvalidOperationException("Jobs:Storage is Redis, but no Redis server responded at the address of Jobs:Redis:Configuration; start it or correct the setting.", exception);
                 }
             }
             else

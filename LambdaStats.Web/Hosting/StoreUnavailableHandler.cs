@@ -6,7 +6,7 @@ namespace LambdaStats.Web.Hosting;
 /// Returns 503 with a problem response, instead of a bare 500, when a request fails because a
 /// store did not respond. The MongoDB driver throws <see cref="TimeoutException"/> when no server
 /// responds within its server selection timeout, and <c>MongoConnectionException</c> when a
-/// connection breaks. The request can succeed later, so the response says to retry.
+/// connection breaks. The request can succeed later, so the response tells the client to retry.
 /// </summary>
 internal sealed partial class StoreUnavailableHandler(IProblemDetailsService problems, ILogger<StoreUnavailableHandler> logger) : IExceptionHandler
 {

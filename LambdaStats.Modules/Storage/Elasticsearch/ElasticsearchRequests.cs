@@ -52,7 +52,7 @@ internal sealed class ElasticsearchRequests(TimeProvider time, ILogger logger)
             }
             catch (UnsupportedProductException exception)
             {
-                // The server answered without the header that Elasticsearch sends on every
+                // The server responded without the header that Elasticsearch sends on every
                 // response, so the URL names another product or a proxy that drops the header.
                 throw new ElasticsearchViewStoreException($"Elasticsearch request {operation} on index {index} failed: {exception.Message}", isTransient: false, exception);
             }

@@ -13,8 +13,8 @@ namespace LambdaStats.Modules.Storage.Elasticsearch;
 
 /// <summary>
 /// <see cref="IViewStore"/> on Elasticsearch. Each document of the hours and days indices contains
-/// one hub of one bucket of one aggregation, its rows encoded by <see cref="ViewBlockCodec"/> in a
-/// binary field, and the frontiers index holds one document per aggregation.
+/// one hub of one bucket of one aggregation, with its rows encoded by <see cref="ViewBlockCodec"/>
+/// in a binary field. The frontiers index contains one document per aggregation.
 /// </summary>
 /// <remarks>
 /// Elasticsearch has no transaction across documents, so <see cref="CommitAsync"/> orders its
